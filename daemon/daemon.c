@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "dispatch.h"
+#include "log.h"
+#include "pb-macro.h"
+#include "pb-schema.h"
+#include "server.h"
+#include "userns.h"
+
+/* How long a shutdown waits for queued replies to leave. */
+#define DRAIN_TICK_S 0.01
+#define DRAIN_TICKS  100
+
+static const char *const shaper_names[_PBD_SHAPER_MAX] = {
+        [PBD_SHAPER_AUTO] = "auto",
+        [PBD_SHAPER_NETEM] = "netem",
+        [PBD_SHAPER_USERSPACE] = "userspace",
+};
+
+const char *
+pbd_shaper_to_string(enum pbd_shaper s)
+{
+        return (unsigned)s < _PBD_SHAPER_MAX ? shaper_names[s] : "?";
+}
+
+enum pbd_shaper
+pbd_shaper_from_string(const char *s)
+{
+        for (int i = 0; i < _PBD_SHAPER_MAX; i++)
+                if (strcmp(s, shaper_names[i]) == 0)
+                        return (enum pbd_shaper)i;
+        return (enum pbd_shaper) - 1;
+}
+
+int64_t
+pbd_now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+        struct pbd_daemon *d = w->data;
+
+        pbd_daemon_stop(d, strsignal(w->signum));
+}
+
+static void
+on_parent_gone(struct ev_loop *loop, ev_io *w, int revents)
+{
+        struct pbd_daemon *d = w->data;
+        char buf[16];
+
+        if (read(w->fd, buf, sizeof(buf)) > 0)
+                return;
+        ev_io_stop(loop, w);
+        pbd_daemon_stop(d, "supervisor exited");
+}
+
+static void
+on_drain(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct pbd_daemon *d = container_of(w, struct pbd_daemon, drain);
+
+        pbd_conn_flush_all(d->server);
+        if (pbd_conn_backlog_all(d->server) == 0 || ++d->drain_ticks >= DRAIN_TICKS) {
+                ev_timer_stop(loop, w);
+                ev_break(loop, EVBREAK_ALL);
+        }
+}
+
+/*
+ * Which link shaper serves conditions.  The kernel probe for sch_netem comes
+ * with the netem backend; until then "auto" resolves to the userspace shaper,
+ * which works on every kernel.
+ */
+static enum pbd_shaper
+resolve_shaper(enum pbd_shaper requested)
+{
+        return requested == PBD_SHAPER_AUTO ? PBD_SHAPER_USERSPACE : requested;
+}
+
+int
+pbd_daemon_init(struct pbd_daemon *d, int parent_fd)
+{
+        struct pb_rpc_error e;
+        int r;
+
+        d->started_usec = pbd_now_usec();
+        TAILQ_INIT(&d->deferred);
+        r = pb_self_outer_pid(&d->outer_pid);
+        if (r < 0)
+                return log_error_errno(r, "reading our pid from /proc/self/status: %m");
+        d->shaper = resolve_shaper(d->cfg.shaper);
+
+        r = pbd_dispatch_init();
+        if (r < 0)
+                return log_error_errno(r, "method table: %m");
+        r = pb_schema_new_builtin(&d->schema, &e);
+        if (r < 0)
+                return log_error_errno(r, "API document: %s", e.message);
+
+        /* The default loop is the one that reaps children (ev_child). */
+        d->loop = ev_default_loop(EVFLAG_AUTO | EVFLAG_NOENV);
+        if (!d->loop)
+                return log_error_errno(-ENOMEM, "cannot create the event loop");
+
+        ev_signal_init(&d->sig_term, on_signal, SIGTERM);
+        ev_signal_init(&d->sig_int, on_signal, SIGINT);
+        ev_signal_init(&d->sig_hup, on_signal, SIGHUP);
+        d->sig_term.data = d->sig_int.data = d->sig_hup.data = d;
+        ev_signal_start(d->loop, &d->sig_term);
+        ev_signal_start(d->loop, &d->sig_int);
+        ev_signal_start(d->loop, &d->sig_hup);
+        if (parent_fd >= 0) {
+                ev_io_init(&d->parent_watch, on_parent_gone, parent_fd, EV_READ);
+                d->parent_watch.data = d;
+                ev_io_start(d->loop, &d->parent_watch);
+        }
+        ev_timer_init(&d->drain, on_drain, DRAIN_TICK_S, DRAIN_TICK_S);
+
+        r = pbd_server_new(d, d->listener.fd, &d->server);
+        if (r < 0)
+                return log_error_errno(r, "server: %m");
+        return 0;
+}
+
+int
+pbd_daemon_run(struct pbd_daemon *d)
+{
+        log_info("serving %s (pid %d, %s, shaper %s)", d->listener.path, (int)d->outer_pid,
+                 d->rootless ? "rootless" : "root", pbd_shaper_to_string(d->shaper));
+        ev_run(d->loop, 0);
+        return d->exit_status;
+}
+
+void
+pbd_daemon_stop(struct pbd_daemon *d, const char *why)
+{
+        if (d->stopping)
+                return;
+        d->stopping = true;
+        log_info("shutting down: %s", why);
+        pbd_server_stop_accepting(d->server);
+        d->drain_ticks = 0;
+        ev_timer_start(d->loop, &d->drain);
+}
+
+void
+pbd_deferred_add(struct pbd_daemon *d, struct pbd_deferred *dfr)
+{
+        TAILQ_INSERT_TAIL(&d->deferred, dfr, link);
+}
+
+void
+pbd_deferred_remove(struct pbd_daemon *d, struct pbd_deferred *dfr)
+{
+        TAILQ_REMOVE(&d->deferred, dfr, link);
+}
+
+void
+pbd_daemon_done(struct pbd_daemon *d)
+{
+        struct pbd_deferred *dfr;
+
+        /* The socket goes first: once a client sees EOF, the path is free. */
+        pbd_listener_close(&d->listener);
+        if (d->deferred.tqh_last) /* Initialized: init may have failed earlier. */
+                while ((dfr = TAILQ_FIRST(&d->deferred)))
+                        dfr->cancel(dfr);
+        d->server = pbd_server_free(d->server);
+        d->schema = pb_schema_free(d->schema);
+        json_decref(d->discover);
+        d->discover = NULL;
+        free(d->cfg.outdir);
+        d->cfg.outdir = NULL;
+        if (d->loop) {
+                ev_loop_destroy(d->loop);
+                d->loop = NULL;
+        }
+}

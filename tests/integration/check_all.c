@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Integration tests: a real patchbayd per test, driven through libpatchbay
+ * and raw sockets.  Run one suite with CK_RUN_SUITE=<name>, one test with
+ * CK_RUN_CASE=<case>.  $PATCHBAYD names the daemon binary.
+ */
+#include <stdlib.h>
+
+#include "suites.h"
+
+int
+main(void)
+{
+        SRunner *sr = srunner_create(make_rpc_suite());
+        int failed;
+
+        srunner_add_suite(sr, make_limits_suite());
+        srunner_add_suite(sr, make_lifecycle_suite());
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
