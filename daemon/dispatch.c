@@ -13,6 +13,7 @@
 #include "pb-frame.h"
 #include "pb-macro.h"
 #include "pb-schema.h"
+#include "pb-utf8.h"
 #include "server.h"
 
 /* Every per-domain table, merged and sorted once at start-up. */
@@ -65,10 +66,13 @@ pbd_dispatch_init(void)
                 for (size_t i = 0; i < *tables[t].count; i++)
                         index_[k++] = &tables[t].methods[i];
         qsort(index_, n, sizeof(*index_), cmp_method);
-        index_len = n;
         for (size_t i = 1; i < n; i++)
-                if (strcmp(index_[i - 1]->name, index_[i]->name) == 0)
+                if (strcmp(index_[i - 1]->name, index_[i]->name) == 0) {
+                        free(index_);
+                        index_ = NULL;
                         return -EEXIST;
+                }
+        index_len = n;
         return 0;
 }
 
@@ -263,6 +267,7 @@ dispatch_one(struct pbd_conn *conn, json_t *msg, struct pbd_batch *batch)
         if (!m) {
                 pb_rpc_errorf(&e, PB_ERR_METHOD_NOT_FOUND, "method not found: %.80s", req.method);
                 snprintf(e.method, sizeof(e.method), "%s", req.method);
+                pb_utf8_sanitize(e.method);
                 pbd_call_fail(call, &e);
                 return;
         }

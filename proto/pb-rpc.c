@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pb-macro.h"
+#include "pb-utf8.h"
 
 static void
 copy_str(char *dst, size_t n, const char *src)
@@ -16,6 +17,17 @@ copy_str(char *dst, size_t n, const char *src)
                 return;
         }
         snprintf(dst, n, "%s", src);
+}
+
+/* Every text field must stay valid UTF-8, whatever was cut or copied into it. */
+static void
+error_fix_text(struct pb_rpc_error *e)
+{
+        pb_utf8_sanitize(e->message);
+        pb_utf8_sanitize(e->parameter);
+        pb_utf8_sanitize(e->method);
+        pb_utf8_sanitize(e->kernel);
+        pb_utf8_sanitize(e->op);
 }
 
 static void
@@ -40,6 +52,7 @@ pb_rpc_errorf(struct pb_rpc_error *e, enum pb_err err, const char *fmt, ...)
         } else {
                 copy_str(e->message, sizeof(e->message), info->summary);
         }
+        error_fix_text(e);
         return -info->errnum;
 }
 
@@ -53,6 +66,7 @@ pb_rpc_error_param(struct pb_rpc_error *e, const char *parameter, const char *fm
         vsnprintf(e->message, sizeof(e->message), fmt, ap);
         va_end(ap);
         copy_str(e->parameter, sizeof(e->parameter), parameter);
+        error_fix_text(e);
         return -EINVAL;
 }
 
@@ -72,6 +86,7 @@ pb_rpc_error_system(struct pb_rpc_error *e, int r, const char *op, const char *k
                 snprintf(e->message, sizeof(e->message), "%s: %s", op, strerror(errnum));
         else
                 snprintf(e->message, sizeof(e->message), "%s", strerror(errnum));
+        error_fix_text(e);
         return r < 0 ? r : -r;
 }
 
@@ -90,8 +105,9 @@ set_str(json_t *obj, const char *key, const char *value)
 }
 
 json_t *
-pb_rpc_error_to_json(const struct pb_rpc_error *e)
+pb_rpc_error_to_json(const struct pb_rpc_error *orig)
 {
+        struct pb_rpc_error copy = *orig, *e = &copy;
         enum pb_err err = e->err == PB_ERR_NONE ? PB_ERR_INTERNAL : e->err;
         const struct pb_err_info *info = pb_err_info(err);
         json_auto_t *data = json_object();
@@ -100,8 +116,12 @@ pb_rpc_error_to_json(const struct pb_rpc_error *e)
 
         if (!data || !obj)
                 return NULL;
+        error_fix_text(e);
         r |= json_object_set_new(data, "error", json_string(info->name));
-        r |= set_str(data, "parameter", e->parameter);
+        if (err == PB_ERR_INVALID_PARAMS)
+                r |= json_object_set_new(data, "parameter", json_string(e->parameter));
+        else
+                r |= set_str(data, "parameter", e->parameter);
         r |= set_str(data, "method", e->method);
         if (e->errnum > 0) {
                 r |= json_object_set_new(data, "errno", json_integer(e->errnum));
@@ -149,6 +169,7 @@ pb_rpc_error_from_json(const json_t *error, struct pb_rpc_error *ret, int *ret_c
                 if ((v = json_object_get(data, "errno")) && json_is_integer(v))
                         ret->errnum = (int)json_integer_value(v);
         }
+        error_fix_text(ret);
         if (ret_code)
                 *ret_code = (int)json_integer_value(code);
         return (int)json_integer_value(code);

@@ -104,6 +104,41 @@ load_fail(struct pb_rpc_error *e, const char *where, const char *what)
         return pb_rpc_errorf(e, PB_ERR_INTERNAL, "OpenRPC document: %s: %s", where, what);
 }
 
+static const char *const type_names[] = { "null",   "boolean", "integer", "number",
+                                          "string", "array",   "object" };
+
+static bool
+all_strings(const json_t *v)
+{
+        const json_t *e;
+        size_t i;
+
+        if (!json_is_array(v))
+                return false;
+        json_array_foreach (v, i, e) {
+                if (!json_is_string(e))
+                        return false;
+        }
+        return true;
+}
+
+static bool
+type_keyword_valid(const json_t *v)
+{
+        const json_t *e;
+        size_t i;
+
+        if (json_is_string(v))
+                return in_list(json_string_value(v), type_names, ELEMENTSOF(type_names));
+        if (!all_strings(v) || json_array_size(v) == 0)
+                return false;
+        json_array_foreach (v, i, e) {
+                if (!in_list(json_string_value(e), type_names, ELEMENTSOF(type_names)))
+                        return false;
+        }
+        return true;
+}
+
 static int
 add_pattern(struct pb_schema *s, const char *pattern, struct pb_rpc_error *reterr)
 {
@@ -148,6 +183,19 @@ lint_schema(struct pb_schema *s, const json_t *schema, const char *where, int de
                         if (r < 0)
                                 return r;
                 }
+                if (strcmp(key, "type") == 0 && !type_keyword_valid(v))
+                        return load_fail(reterr, where, "type must name JSON types");
+                if ((strcmp(key, "minimum") == 0 || strcmp(key, "maximum") == 0) &&
+                    !json_is_number(v))
+                        return load_fail(reterr, where, "minimum/maximum must be numbers");
+                if ((strcmp(key, "minLength") == 0 || strcmp(key, "maxLength") == 0 ||
+                     strcmp(key, "minItems") == 0 || strcmp(key, "maxItems") == 0) &&
+                    (!json_is_integer(v) || json_integer_value(v) < 0))
+                        return load_fail(reterr, where, "length limits must be integers >= 0");
+                if (strcmp(key, "enum") == 0 && (!json_is_array(v) || json_array_size(v) == 0))
+                        return load_fail(reterr, where, "enum must be a non-empty list");
+                if (strcmp(key, "required") == 0 && !all_strings(v))
+                        return load_fail(reterr, where, "required must list names");
                 if (strcmp(key, "additionalProperties") == 0 && !json_is_boolean(v))
                         return load_fail(reterr, where, "additionalProperties must be boolean");
                 if (strcmp(key, "items") == 0) {
@@ -250,7 +298,8 @@ pb_schema_new(json_t *doc, struct pb_schema **ret, struct pb_rpc_error *reterr)
         r = index_methods(s, reterr);
         if (r < 0)
                 goto fail;
-        qsort(s->patterns, s->n_patterns, sizeof(*s->patterns), cmp_pattern);
+        if (s->n_patterns > 0)
+                qsort(s->patterns, s->n_patterns, sizeof(*s->patterns), cmp_pattern);
         *ret = s;
         return 0;
 fail:

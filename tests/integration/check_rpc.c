@@ -63,6 +63,15 @@ START_TEST(parse_error_keeps_connection)
                 -32700);
         json_decref(resp);
 
+        /* Even when the parser's message quotes half a UTF-8 character. */
+        pbt_raw_send(fd, "\"\\\xc3\xa9\"\n");
+        resp = pbt_raw_read(fd, 5000, &eof);
+        ck_assert_msg(resp, "no reply to an invalid escape before a UTF-8 character");
+        ck_assert_int_eq(
+                json_integer_value(json_object_get(json_object_get(resp, "error"), "code")),
+                -32700);
+        json_decref(resp);
+
         /* The frame boundary was known, so the connection still serves. */
         pbt_raw_send(fd, "{\"jsonrpc\":\"2.0\",\"method\":\"daemon.info\",\"id\":2}\n");
         resp = pbt_raw_read(fd, 5000, &eof);
