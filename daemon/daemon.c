@@ -10,8 +10,10 @@
 #include "conn.h"
 #include "dispatch.h"
 #include "log.h"
+#include "netns.h"
 #include "pb-macro.h"
 #include "pb-schema.h"
+#include "pidns.h"
 #include "server.h"
 #include "userns.h"
 
@@ -104,6 +106,12 @@ pbd_daemon_init(struct pbd_daemon *d, int parent_fd)
         if (r < 0)
                 return log_error_errno(r, "reading our pid from /proc/self/status: %m");
         d->shaper = resolve_shaper(d->cfg.shaper);
+        r = pbl_netns_init();
+        if (r < 0)
+                return log_error_errno(r, "opening our network namespace: %m");
+        r = pbl_pidns_init();
+        if (r < 0)
+                return log_error_errno(r, "opening our PID namespace: %m");
 
         r = pbd_dispatch_init();
         if (r < 0)
@@ -131,6 +139,7 @@ pbd_daemon_init(struct pbd_daemon *d, int parent_fd)
         }
         ev_timer_init(&d->drain, on_drain, DRAIN_TICK_S, DRAIN_TICK_S);
 
+        pbd_labs_init(d);
         r = pbd_server_new(d, d->listener.fd, &d->server);
         if (r < 0)
                 return log_error_errno(r, "server: %m");
@@ -180,6 +189,8 @@ pbd_daemon_done(struct pbd_daemon *d)
         if (d->deferred.tqh_last) /* Initialized: init may have failed earlier. */
                 while ((dfr = TAILQ_FIRST(&d->deferred)))
                         dfr->cancel(dfr);
+        if (d->labs.labs.tqh_last)
+                pbd_labs_done(d);
         d->server = pbd_server_free(d->server);
         d->schema = pb_schema_free(d->schema);
         json_decref(d->discover);

@@ -14,6 +14,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include "labs.h"
 #include "listen.h"
 
 struct pb_schema;
@@ -67,6 +68,7 @@ struct pbd_daemon {
         int64_t started_usec;
 
         TAILQ_HEAD(, pbd_deferred) deferred;
+        struct pbd_labs labs;
 
         bool stopping;
         int exit_status;

@@ -22,6 +22,13 @@ static const struct {
         const size_t *count;
 } tables[] = {
         { pbd_methods_daemon, &pbd_methods_daemon_count },
+        { pbd_methods_events, &pbd_methods_events_count },
+        { pbd_methods_lab, &pbd_methods_lab_count },
+        { pbd_methods_router, &pbd_methods_router_count },
+        { pbd_methods_device, &pbd_methods_device_count },
+        { pbd_methods_iface, &pbd_methods_iface_count },
+        { pbd_methods_proc, &pbd_methods_proc_count },
+        { pbd_methods_probe, &pbd_methods_probe_count },
 };
 
 static const struct pbd_method **index_;

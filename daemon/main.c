@@ -15,6 +15,7 @@
 #include "log.h"
 #include "pb-macro.h"
 #include "supervise.h"
+#include "userns.h"
 
 static void
 usage(FILE *f)
@@ -196,6 +197,13 @@ main(int argc, char **argv)
                 return 1;
         }
 
+        /* Our own network namespace: we can always come back to it from a lab's,
+         * and the host's network stack is out of reach of any bug. */
+        r = pb_private_netns();
+        if (r < 0) {
+                log_error_errno(r, "cannot create the daemon's network namespace: %m");
+                return 1;
+        }
         r = pbd_daemon_init(&d, sup.parent_fd);
         if (r < 0) {
                 pbd_daemon_done(&d);

@@ -20,6 +20,7 @@ static const char *const features[] = {
         "deferred-replies",  /* replies may arrive out of order */
         "fd-passing",        /* SCM_RIGHTS alongside replies */
         "socket-activation", /* systemd LISTEN_FDS */
+        "pidns",             /* one PID namespace per lab: processes die with it */
 };
 
 static int

@@ -67,6 +67,12 @@ pb_userns_bootstrap(bool *ret_rootless)
 }
 
 int
+pb_private_netns(void)
+{
+        return unshare(CLONE_NEWNET) < 0 ? -errno : 0;
+}
+
+int
 pb_self_outer_pid(pid_t *ret)
 {
         _cleanup_(fclosep) FILE *f = fopen("/proc/self/status", "re");

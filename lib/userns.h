@@ -23,6 +23,15 @@
 int pb_userns_bootstrap(bool *ret_rootless);
 
 /*
+ * Moves the calling process into a network namespace of its own (owned by
+ * our user namespace), so that it can always switch back after working in
+ * a lab's namespaces — which a rootless process could not do for the host's
+ * — and so that no bug can ever touch the host's network stack.  Must run
+ * while single-threaded.
+ */
+int pb_private_netns(void);
+
+/*
  * Returns in '*ret' the pid of the calling process as seen from the PID
  * namespace that /proc was mounted for (the host's, unless /proc was
  * remounted): the first NSpid field of /proc/self/status.

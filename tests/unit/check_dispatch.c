@@ -100,8 +100,6 @@ END_TEST
 
 START_TEST(test_not_implemented)
 {
-        /* Documented, but no handler yet. */
-        ck_assert_ptr_null(pbd_dispatch_lookup("lab.create"));
         /* Not methods at all. */
         ck_assert_ptr_null(pbd_dispatch_lookup(""));
         ck_assert_ptr_null(pbd_dispatch_lookup("daemon.pin"));

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/* router.add, router.get, router.remove: presets, validation, JSON. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "dispatch.h"
+#include "labs.h"
+#include "model.h"
+#include "pb-macro.h"
+
+/* SPEC §4: what each preset sets; explicit fields override. */
+static const struct preset {
+        const char *name;
+        const char *nat, *nat_v6, *firewall;
+        enum pbl_ip_support ip_support;
+        enum pbl_pool pool;
+} presets[] = {
+        { "home", "home", "none", "block-inbound", PBL_IP_DUAL_STACK, PBL_POOL_PRIVATE },
+        { "public", "none", "none", "none", PBL_IP_DUAL_STACK, PBL_POOL_PUBLIC },
+        { "public-v4", "none", "none", "none", PBL_IP_V4_ONLY, PBL_POOL_PUBLIC },
+        { "isp-cgnat", "cgnat", "none", "none", PBL_IP_DUAL_STACK, PBL_POOL_PRIVATE },
+        { "isp-v6", "none", "nat64", "block-inbound", PBL_IP_V6_ONLY, PBL_POOL_PUBLIC },
+        { "corporate", "corporate", "none", "corporate", PBL_IP_DUAL_STACK, PBL_POOL_PRIVATE },
+        { "hotel", "corporate", "none", "captive-portal", PBL_IP_V4_ONLY, PBL_POOL_PRIVATE },
+        { "cloud", "cloud-nat", "none", "none", PBL_IP_DUAL_STACK, PBL_POOL_PRIVATE },
+};
+
+static enum pbl_ip_support
+ip_support_from(const char *s)
+{
+        if (strcmp(s, "v6-only") == 0)
+                return PBL_IP_V6_ONLY;
+        if (strcmp(s, "dual-stack") == 0)
+                return PBL_IP_DUAL_STACK;
+        return PBL_IP_V4_ONLY;
+}
+
+static int
+unsupported(struct pb_rpc_error *reterr, const char *param, const char *what)
+{
+        pb_rpc_errorf(reterr, PB_ERR_UNSUPPORTED, "%s is not available in this build yet", what);
+        snprintf(reterr->parameter, sizeof(reterr->parameter), "%s", param);
+        return -EOPNOTSUPP;
+}
+
+/*
+ * Resolves preset and explicit fields into 'spec' and 'cfg'.  Features that
+ * later issues bring (NAT, firewalls, link conditions, regions) are refused
+ * with patchbay.Unsupported rather than silently ignored.
+ */
+static int
+resolve(json_t *params, struct pbl_router_spec *spec, struct pbd_router_cfg *cfg,
+        struct pb_rpc_error *reterr)
+{
+        const char *preset = json_string_value(json_object_get(params, "preset"));
+        const char *nat = json_string_value(json_object_get(params, "nat"));
+        const char *nat_v6 = json_string_value(json_object_get(params, "nat_v6"));
+        const char *ip = json_string_value(json_object_get(params, "ip_support"));
+        const char *cidr = json_string_value(json_object_get(params, "downstream_cidr"));
+        json_t *nat_config = json_object_get(params, "nat_config");
+        json_t *firewall = json_object_get(params, "firewall");
+        json_t *cond = json_object_get(params, "downlink_condition");
+        const struct preset *p = NULL;
+
+        if (nat && nat_config)
+                return pb_rpc_error_param(reterr, "nat_config",
+                                          "give either nat or nat_config, not both");
+        for (size_t i = 0; preset && i < ELEMENTSOF(presets); i++)
+                if (strcmp(presets[i].name, preset) == 0)
+                        p = &presets[i];
+        if (p) {
+                snprintf(cfg->preset, sizeof(cfg->preset), "%s", p->name);
+                snprintf(cfg->nat, sizeof(cfg->nat), "%s", p->nat);
+                snprintf(cfg->nat_v6, sizeof(cfg->nat_v6), "%s", p->nat_v6);
+                json_decref(cfg->firewall);
+                cfg->firewall = json_string(p->firewall);
+                spec->ip_support = p->ip_support;
+                spec->pool = p->pool;
+        }
+        if (nat)
+                snprintf(cfg->nat, sizeof(cfg->nat), "%s", nat);
+        if (nat_config) {
+                snprintf(cfg->nat, sizeof(cfg->nat), "custom");
+                cfg->nat_config = json_incref(nat_config);
+        }
+        if (nat_v6)
+                snprintf(cfg->nat_v6, sizeof(cfg->nat_v6), "%s", nat_v6);
+        if (firewall) {
+                json_decref(cfg->firewall);
+                cfg->firewall = json_incref(firewall);
+        }
+        if (ip)
+                spec->ip_support = ip_support_from(ip);
+        /* Without a preset, or when NAT is set explicitly, the pool follows the NAT. */
+        if (!p || nat || nat_config)
+                spec->pool = strcmp(cfg->nat, "none") == 0 ? PBL_POOL_PUBLIC : PBL_POOL_PRIVATE;
+        cfg->block_icmp_frag_needed =
+                json_is_true(json_object_get(params, "block_icmp_frag_needed"));
+        if (cond) {
+                json_decref(cfg->downlink_condition);
+                cfg->downlink_condition = json_incref(cond);
+        }
+        if (cidr) {
+                if (pbl_prefix_parse(cidr, false, &spec->downstream_cidr) < 0)
+                        return pb_rpc_error_param(reterr, "downstream_cidr",
+                                                  "downstream_cidr '%s' is not a network prefix "
+                                                  "(host bits must be zero)",
+                                                  cidr);
+                spec->has_downstream_cidr = true;
+        }
+        spec->mtu = (unsigned)json_integer_value(json_object_get(params, "mtu"));
+
+        if (strcmp(cfg->nat, "none") != 0)
+                return unsupported(reterr,
+                                   nat_config ? "nat_config"
+                                   : nat      ? "nat"
+                                              : "preset",
+                                   "IPv4 NAT");
+        if (strcmp(cfg->nat_v6, "none") != 0)
+                return unsupported(reterr, nat_v6 ? "nat_v6" : "preset", "IPv6 NAT");
+        if (!json_is_string(cfg->firewall) || strcmp(json_string_value(cfg->firewall), "none"))
+                return unsupported(reterr, firewall ? "firewall" : "preset", "a firewall");
+        if (cfg->block_icmp_frag_needed)
+                return unsupported(reterr, "block_icmp_frag_needed", "block_icmp_frag_needed");
+        if (!json_is_null(cfg->downlink_condition))
+                return unsupported(reterr, "downlink_condition", "a downlink condition");
+        if (json_object_get(params, "region"))
+                return unsupported(reterr, "region", "a region");
+        return 0;
+}
+
+static int
+lookup_router(struct pbd_call *call, json_t *params, struct pbd_lab **ret_lab,
+              struct pbl_router **ret, struct pb_rpc_error *reterr)
+{
+        const char *name = json_string_value(json_object_get(params, "name"));
+        int r;
+
+        r = pbd_lookup_lab(pbd_call_daemon(call), params, ret_lab, reterr);
+        if (r < 0)
+                return r;
+        *ret = pbl_lab_router((*ret_lab)->engine, name);
+        if (!*ret) {
+                pb_rpc_errorf(reterr, PB_ERR_NO_SUCH_NODE, "no router named '%s' in lab '%s'", name,
+                              (*ret_lab)->name);
+                snprintf(reterr->parameter, sizeof(reterr->parameter), "name");
+                return -ENOENT;
+        }
+        return 0;
+}
+
+static int
+method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+{
+        struct pbl_router_spec spec = {
+                .name = json_string_value(json_object_get(params, "name")),
+                .upstream = json_string_value(json_object_get(params, "upstream")),
+                .ip_support = PBL_IP_V4_ONLY,
+        };
+        struct pbd_router_cfg *cfg = pbd_router_cfg_new();
+        struct pbl_status st = { 0 };
+        struct pbl_router *router;
+        struct pbd_lab *lab;
+        int r;
+
+        if (!cfg)
+                return -ENOMEM;
+        r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
+        r = r ?: resolve(params, &spec, cfg, reterr);
+        if (r < 0) {
+                pbd_router_cfg_free(cfg);
+                return r;
+        }
+        r = pbl_router_add(lab->engine, &spec, &router, &st);
+        if (r < 0) {
+                pbd_router_cfg_free(cfg);
+                return pbd_status_to_error(&st, r, reterr);
+        }
+        router->ext = cfg;
+        *ret_result = pbd_router_json(router);
+        pbd_event(lab, "router_added", json_pack("{s:O}", "router", *ret_result));
+        return *ret_result ? 0 : -ENOMEM;
+}
+
+static int
+method_get(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+{
+        struct pbl_router *router;
+        struct pbd_lab *lab;
+        int r;
+
+        r = lookup_router(call, params, &lab, &router, reterr);
+        if (r < 0)
+                return r;
+        *ret_result = pbd_router_json(router);
+        return *ret_result ? 0 : -ENOMEM;
+}
+
+static int
+method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
+              struct pb_rpc_error *reterr)
+{
+        struct pbl_status st = { 0 };
+        struct pbl_router *router;
+        struct pbd_router_cfg *cfg;
+        struct pbd_lab *lab;
+        char name[PBL_NAME_MAX];
+        int r;
+
+        r = lookup_router(call, params, &lab, &router, reterr);
+        if (r < 0)
+                return r;
+        if (router->n_children > 0) /* Checked first: nothing of it may be touched. */
+                return pbd_status_to_error(&st, pbl_router_remove(lab->engine, router, &st),
+                                           reterr);
+        pbd_proc_node_gone(lab, &router->node);
+        pbd_probe_node_gone(lab, &router->node);
+        cfg = router->ext;
+        snprintf(name, sizeof(name), "%s", router->node.name);
+        r = pbl_router_remove(lab->engine, router, &st);
+        if (r < 0)
+                return pbd_status_to_error(&st, r, reterr);
+        pbd_router_cfg_free(cfg);
+        pbd_event(lab, "router_removed", json_pack("{s:s}", "router", name));
+        *ret_result = json_object();
+        return 0;
+}
+
+const struct pbd_method pbd_methods_router[] = {
+        { "router.add", method_add, PBD_METHOD_MUTATES },
+        { "router.get", method_get, 0 },
+        { "router.remove", method_remove, PBD_METHOD_MUTATES },
+};
+const size_t pbd_methods_router_count = ELEMENTSOF(pbd_methods_router);

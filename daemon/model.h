@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the daemon keeps next to the engine's objects (their 'ext'
+ * pointers): the configuration as the API expressed it, for lab.state and
+ * lab.export.  And the JSON views of routers, devices and interfaces.
+ */
+#ifndef PBD_MODEL_H
+#define PBD_MODEL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "lab.h"
+
+struct pbd_lab;
+
+struct pbd_router_cfg {
+        char preset[16];    /* "" without a preset. */
+        char nat[16];       /* "none", a mode, or "custom". */
+        json_t *nat_config; /* Custom NAT, or NULL. */
+        char nat_v6[16];
+        json_t *firewall; /* A preset name (string) or a custom object. */
+        bool block_icmp_frag_needed;
+        json_t *downlink_condition; /* JSON null when none. */
+        char region[PBL_NAME_MAX];  /* "" outside regions. */
+};
+
+struct pbd_iface_cfg {
+        json_t *condition; /* JSON null when none. */
+        char direction[8]; /* "up", "down", "both". */
+};
+
+struct pbd_router_cfg *pbd_router_cfg_new(void);
+void pbd_router_cfg_free(struct pbd_router_cfg *c);
+struct pbd_iface_cfg *pbd_iface_cfg_new(void);
+void pbd_iface_cfg_free(struct pbd_iface_cfg *c);
+
+/* Frees the 'ext' of every object of the lab (before the engine frees them). */
+void pbd_lab_free_ext(struct pbl_lab *lab);
+/* Frees the 'ext' of a device and its interfaces. */
+void pbd_device_free_ext(struct pbl_device *d);
+
+static inline struct pbd_router_cfg *
+router_cfg(const struct pbl_router *r)
+{
+        return r->ext;
+}
+
+static inline struct pbd_iface_cfg *
+iface_cfg(const struct pbl_iface *i)
+{
+        return i->ext;
+}
+
+/* JSON views (new references, NULL on ENOMEM). */
+json_t *pbd_router_json(const struct pbl_router *r);
+json_t *pbd_device_json(const struct pbl_device *d);
+json_t *pbd_iface_json(const struct pbl_iface *i);
+json_t *pbd_ix_json(const struct pbl_lab *lab);
+
+/* "a.b.c.d" / "x::y" or JSON null for an absent address. */
+json_t *pbd_json_ip(const struct pbl_ip *ip);
+json_t *pbd_json_prefix(const struct pbl_prefix *p);
+
+#endif

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The lab model and the operations that build it in the kernel.
+ *
+ * A lab is a root namespace holding the IX bridge ("the internet"), routers
+ * (a namespace each, one uplink and one LAN bridge) and devices (a namespace
+ * and a mount namespace each, one or more interfaces plugged into routers'
+ * LANs).  Every operation either completes or leaves the lab exactly as it
+ * was: it validates and allocates first, builds in the kernel, and on any
+ * failure removes what it built and returns the allocations.
+ *
+ * The engine speaks C structs and negative errnos (with detail in a struct
+ * pbl_error); the daemon maps them to JSON.  Errors that are the caller's
+ * fault carry a pbl_fault describing which rule was broken.
+ */
+#ifndef PBL_LAB_H
+#define PBL_LAB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include "bitmap.h"
+#include "error.h"
+#include "ip.h"
+#include "nl.h"
+
+#define PBL_NAME_MAX   32 /* Node and lab names: [a-z0-9][a-z0-9_-]{0,30}. */
+#define PBL_IFNAME_MAX 16
+
+/* Why a request was refused, beyond the errno (mapped to API errors). */
+enum pbl_fault {
+        PBL_FAULT_NONE,
+        PBL_FAULT_BAD_NAME,       /* InvalidParams */
+        PBL_FAULT_NAME_TAKEN,     /* NameTaken */
+        PBL_FAULT_NO_SUCH_NODE,   /* NoSuchNode */
+        PBL_FAULT_NO_SUCH_IFACE,  /* NoSuchIface */
+        PBL_FAULT_IN_USE,         /* InUse */
+        PBL_FAULT_POOL_EXHAUSTED, /* PoolExhausted */
+        PBL_FAULT_UNSUPPORTED,    /* Unsupported */
+        PBL_FAULT_INVALID,        /* InvalidParams: a semantic rule */
+        PBL_FAULT_INVALID_STATE,  /* InvalidState */
+        PBL_FAULT_LIMIT,          /* Limit */
+};
+
+struct pbl_status {
+        enum pbl_fault fault;
+        char message[200];
+        char parameter[64];   /* Offending parameter, when one is to blame. */
+        struct pbl_error sys; /* Kernel/syscall failure detail. */
+};
+
+enum pbl_ip_support {
+        PBL_IP_V4_ONLY,
+        PBL_IP_V6_ONLY,
+        PBL_IP_DUAL_STACK,
+};
+
+enum pbl_node_kind {
+        PBL_NODE_IX,
+        PBL_NODE_ROUTER,
+        PBL_NODE_DEVICE,
+};
+
+struct pbl_lab;
+
+/* What every namespace-backed node has. */
+struct pbl_node {
+        enum pbl_node_kind kind;
+        char name[PBL_NAME_MAX];
+        unsigned id;      /* Lab-unique. */
+        int netfd;        /* Network namespace. */
+        int mntfd;        /* Devices: own mount namespace; else -1 (the daemon's). */
+        struct pbl_nl nl; /* rtnetlink socket inside the namespace. */
+        int next_ifindex; /* We choose ifindexes: lo is 1. */
+        struct pbl_lab *lab;
+};
+
+/* A router's downstream segment. */
+struct pbl_lan {
+        struct pbl_prefix v4, v6; /* family 0 when absent. */
+        struct pbl_ip gw4, gw6, ll6;
+        bool public4;     /* Routed from the IX (return routes). */
+        int pool4, pool6; /* Pool slots to give back, or -1. */
+        int bridge_ifindex;
+        struct pbl_bitmap hosts; /* Host numbers in use (v4 .N and v6 ::N alike). */
+};
+
+struct pbl_router {
+        struct pbl_node node;
+        TAILQ_ENTRY(pbl_router) link;
+        struct pbl_router *upstream; /* NULL: on the IX. */
+        enum pbl_ip_support ip_support;
+        unsigned mtu; /* 0: default. */
+
+        char wan_name[PBL_IFNAME_MAX]; /* "ix" or "wan". */
+        int wan_ifindex;
+        struct pbl_ip wan4, wan6, wan_ll6;
+        int wan_host;                   /* Host number taken on the IX or the parent's LAN. */
+        char port_name[PBL_IFNAME_MAX]; /* The uplink's other end, in the parent/root. */
+        int port_ifindex;
+
+        struct pbl_lan lan;
+        unsigned n_children; /* Device interfaces and sub-routers on the LAN. */
+        void *ext;           /* Owned by the daemon (NAT/firewall config). */
+};
+
+struct pbl_iface {
+        TAILQ_ENTRY(pbl_iface) link;
+        struct pbl_device *dev;
+        char name[PBL_IFNAME_MAX];
+        unsigned id; /* Lab-unique. */
+        int ifindex; /* In the device. */
+        struct pbl_router *router;
+        char port_name[PBL_IFNAME_MAX]; /* Router side, enslaved to its LAN bridge. */
+        int port_ifindex;
+        int host;                    /* Host number on the router's LAN. */
+        struct pbl_ip ip4, ip6, ll6; /* family 0 when absent. */
+        bool up;
+        unsigned n_extra;
+        struct pbl_prefix extra[8]; /* iface.add_ip addresses (with the prefix length). */
+        void *ext;                  /* Owned by the daemon (condition). */
+};
+
+struct pbl_device {
+        struct pbl_node node;
+        TAILQ_ENTRY(pbl_device) link;
+        TAILQ_HEAD(pbl_iface_list, pbl_iface) ifaces;
+        unsigned n_ifaces;
+        struct pbl_iface *default_via;
+        unsigned mtu;
+        void *ext;
+};
+
+/* Address plan (SPEC §3); every pool can be overridden per lab. */
+struct pbl_addressing {
+        struct pbl_prefix ix4, ix6, public4, private4, public6, private6;
+};
+
+struct pbl_lab {
+        char name[PBL_NAME_MAX];
+        unsigned id; /* Daemon-wide. */
+        bool ipv6_dad;
+        struct pbl_addressing plan;
+        struct pbl_node ix; /* The lab root namespace. */
+        int ix_bridge;
+        struct pbl_ip ix_gw4, ix_gw6, ix_ll6;
+        struct pbl_bitmap ix_hosts4, ix_hosts6;
+        struct pbl_bitmap pool_public4, pool_private4, pool_public6, pool_private6;
+        int pidns_fd; /* The lab's PID namespace. */
+        pid_t reaper; /* Its pid 1. */
+        TAILQ_HEAD(pbl_router_list, pbl_router) routers;
+        TAILQ_HEAD(pbl_device_list, pbl_device) devices;
+        unsigned n_routers, n_devices;
+        unsigned next_id;
+        void *ext;
+};
+
+/* --- labs ---------------------------------------------------------------- */
+
+/* Fills 'a' with the defaults of SPEC §3. */
+void pbl_addressing_default(struct pbl_addressing *a);
+
+/* Checks that the pools are usable and do not overlap each other. */
+int pbl_addressing_check(const struct pbl_addressing *a, struct pbl_status *st);
+
+/* True if 'name' is a valid lab or node name. */
+bool pbl_name_valid(const char *name);
+bool pbl_ifname_valid(const char *name);
+
+/*
+ * Builds a lab: its root namespace with the IX bridge, and its PID
+ * namespace with a reaper.  Returns 0 and the lab, or a negative errno.
+ */
+int pbl_lab_create(const char *name, unsigned id, const struct pbl_addressing *plan, bool ipv6_dad,
+                   struct pbl_lab **ret, struct pbl_status *st);
+
+/*
+ * Tears the lab down: kills every process in its PID namespace, closes
+ * every namespace.  The reaper is left for the caller to reap (it is our
+ * child).  NULL-tolerant; returns NULL.
+ */
+struct pbl_lab *pbl_lab_destroy(struct pbl_lab *lab);
+
+/* Looks a node up by name ("ix" is the lab root). */
+struct pbl_node *pbl_lab_node(struct pbl_lab *lab, const char *name);
+struct pbl_router *pbl_lab_router(struct pbl_lab *lab, const char *name);
+struct pbl_device *pbl_lab_device(struct pbl_lab *lab, const char *name);
+
+/* --- routers ------------------------------------------------------------- */
+
+enum pbl_pool {
+        PBL_POOL_PUBLIC,
+        PBL_POOL_PRIVATE,
+};
+
+struct pbl_router_spec {
+        const char *name;
+        const char *upstream; /* NULL: on the IX. */
+        enum pbl_ip_support ip_support;
+        enum pbl_pool pool;
+        bool has_downstream_cidr;
+        struct pbl_prefix downstream_cidr;
+        unsigned mtu;
+};
+
+int pbl_router_add(struct pbl_lab *lab, const struct pbl_router_spec *spec, struct pbl_router **ret,
+                   struct pbl_status *st);
+
+/* Refuses (InUse) while devices or sub-routers are attached. */
+int pbl_router_remove(struct pbl_lab *lab, struct pbl_router *r, struct pbl_status *st);
+
+/* --- devices and interfaces -------------------------------------------- */
+
+struct pbl_iface_spec {
+        const char *name;
+        const char *router;
+};
+
+struct pbl_device_spec {
+        const char *name;
+        const struct pbl_iface_spec *ifaces;
+        unsigned n_ifaces;
+        const char *default_via; /* NULL: the first. */
+        unsigned mtu;
+};
+
+int pbl_device_add(struct pbl_lab *lab, const struct pbl_device_spec *spec, struct pbl_device **ret,
+                   struct pbl_status *st);
+int pbl_device_remove(struct pbl_lab *lab, struct pbl_device *d, struct pbl_status *st);
+
+struct pbl_iface *pbl_device_iface(struct pbl_device *d, const char *name);
+
+/* Moves the device's default routes (v4 and v6) to 'iface'. */
+int pbl_device_set_default_route(struct pbl_device *d, struct pbl_iface *iface,
+                                 struct pbl_status *st);
+
+int pbl_iface_add(struct pbl_device *d, const struct pbl_iface_spec *spec, struct pbl_iface **ret,
+                  struct pbl_status *st);
+int pbl_iface_remove(struct pbl_device *d, struct pbl_iface *iface, struct pbl_status *st);
+int pbl_iface_replug(struct pbl_device *d, struct pbl_iface *iface, struct pbl_router *to,
+                     struct pbl_status *st);
+int pbl_iface_set_up(struct pbl_device *d, struct pbl_iface *iface, bool up, struct pbl_status *st);
+int pbl_iface_renew_ip(struct pbl_device *d, struct pbl_iface *iface, struct pbl_status *st);
+int pbl_iface_add_ip(struct pbl_device *d, struct pbl_iface *iface, const struct pbl_prefix *p,
+                     struct pbl_status *st);
+
+/* --- helpers shared by the engine's files ------------------------------- */
+
+/* Records a caller fault in 'st' and returns the errno for it. */
+int pbl_fault(struct pbl_status *st, enum pbl_fault fault, const char *parameter, const char *fmt,
+              ...) __attribute__((format(printf, 4, 5)));
+
+/* Deterministic link-local address for (node id, slot). */
+struct pbl_ip pbl_ll6(unsigned lab_id, unsigned node_id, unsigned slot);
+
+/* Deterministic locally administered MAC for (lab, node, slot). */
+void pbl_mac(unsigned lab_id, unsigned node_id, unsigned slot, uint8_t mac[6]);
+
+#endif
