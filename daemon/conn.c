@@ -47,9 +47,11 @@ struct pbd_conn {
         uid_t uid;
         pid_t pid;
         bool open;
-        bool closing; /* Close once the output queue is empty. */
-        bool paused;  /* Not reading: too much output waiting. */
+        bool closing;       /* Close once the output queue is empty. */
+        bool paused;        /* Not reading: too much output waiting. */
+        const char *doomed; /* Set: closes on the next loop iteration, for this reason. */
 
+        ev_timer doom;
         ev_io rio, wio;
         ev_timer stall;
         ev_idle more;
@@ -64,6 +66,32 @@ struct pbd_conn {
 };
 
 static void process_frames(struct pbd_conn *c);
+
+static void
+on_doom(struct ev_loop *loop, ev_timer *w, int revents)
+{
+        struct pbd_conn *c = container_of(w, struct pbd_conn, doom);
+
+        pbd_conn_close(c, c->doomed);
+}
+
+/*
+ * Closes 'c' on the next loop iteration.  Sending happens inside handlers,
+ * and closing runs the connection's hooks, which may destroy labs the
+ * handler is still using; so a failed send only dooms the connection.
+ */
+static void
+doom(struct pbd_conn *c, const char *why)
+{
+        if (!c->open || c->doomed)
+                return;
+        c->doomed = why;
+        ev_io_stop(c->loop, &c->rio);
+        ev_io_stop(c->loop, &c->wio);
+        ev_timer_stop(c->loop, &c->stall);
+        ev_idle_stop(c->loop, &c->more);
+        ev_timer_start(c->loop, &c->doom);
+}
 
 static struct pbd_daemon *
 daemon_of(const struct pbd_conn *c)
@@ -82,7 +110,7 @@ chunk_free(struct out_chunk *ch)
 static void
 update_reading(struct pbd_conn *c)
 {
-        bool want = c->open && !c->closing && !c->paused;
+        bool want = c->open && !c->doomed && !c->closing && !c->paused;
 
         if (want && !ev_is_active(&c->rio))
                 ev_io_start(c->loop, &c->rio);
@@ -202,7 +230,7 @@ pbd_conn_send(struct pbd_conn *c, json_t *msg, const int *fds, unsigned n_fds)
         size_t len;
         int r;
 
-        if (!c->open)
+        if (!c->open || c->doomed)
                 return -ENOTCONN;
         if (n_fds > PBD_CONN_MAX_FDS)
                 return -E2BIG;
@@ -232,7 +260,7 @@ pbd_conn_send(struct pbd_conn *c, json_t *msg, const int *fds, unsigned n_fds)
         if (c->out_bytes > daemon_of(c)->cfg.max_backlog) {
                 log_notice("%s: output backlog over %zu bytes, disconnecting", c->name,
                            daemon_of(c)->cfg.max_backlog);
-                pbd_conn_close(c, "backlog limit");
+                doom(c, "backlog limit");
                 return -ENOBUFS;
         }
         if (c->out_bytes > PAUSE_HIGH && !c->paused) {
@@ -243,7 +271,7 @@ pbd_conn_send(struct pbd_conn *c, json_t *msg, const int *fds, unsigned n_fds)
         if (was_empty) {
                 r = write_out(c);
                 if (r < 0) {
-                        pbd_conn_close(c, "write failed");
+                        doom(c, "write failed");
                         return r;
                 }
         }
@@ -332,7 +360,7 @@ process_frames(struct pbd_conn *c)
         size_t off = 0;
         int handled = 0;
 
-        while (c->open && !c->closing && !c->paused && off < c->in_len) {
+        while (pbd_conn_is_open(c) && !c->closing && !c->paused && off < c->in_len) {
                 ssize_t n;
 
                 if (handled == FRAMES_PER_WAKE) {
@@ -384,6 +412,7 @@ pbd_conn_new(struct pbd_server *server, int fd, uint64_t id, uid_t uid, pid_t pi
         ev_io_init(&c->wio, on_writable, fd, EV_WRITE);
         ev_timer_init(&c->stall, on_stall, 0., server->daemon->cfg.stall_timeout_ms / 1000.);
         ev_idle_init(&c->more, on_more);
+        ev_timer_init(&c->doom, on_doom, 0., 0.);
         ev_io_start(c->loop, &c->rio);
         TAILQ_INSERT_TAIL(&server->conns, c, link);
         server->n_conns++;
@@ -428,6 +457,7 @@ pbd_conn_close(struct pbd_conn *c, const char *why)
         ev_io_stop(c->loop, &c->wio);
         ev_timer_stop(c->loop, &c->stall);
         ev_idle_stop(c->loop, &c->more);
+        ev_timer_stop(c->loop, &c->doom);
         c->fd = safe_close(c->fd);
 
         while ((h = TAILQ_FIRST(&c->hooks))) {
@@ -455,7 +485,7 @@ pbd_conn_close_after_flush(struct pbd_conn *c, const char *why)
 bool
 pbd_conn_is_open(const struct pbd_conn *c)
 {
-        return c->open;
+        return c->open && !c->doomed;
 }
 
 void

@@ -40,7 +40,7 @@ enum pbd_shaper {
 /* Limits on everything a peer controls (style guide R12). */
 #define PBD_MAX_CONNECTIONS_DEFAULT  1024
 #define PBD_STALL_TIMEOUT_MS_DEFAULT 30000
-#define PBD_MAX_BACKLOG_DEFAULT      (8u * 1024 * 1024)
+#define PBD_MAX_BACKLOG_DEFAULT      (32u * 1024 * 1024) /* > 2 node.exec replies (12 MiB). */
 
 struct pbd_config {
         char socket_path[108]; /* Empty: resolved from the environment. */

@@ -20,6 +20,7 @@
 #include "pb-rpc.h"
 
 struct pbd_daemon;
+struct pbd_proc;
 
 enum pbd_lifetime {
         PBD_LIFETIME_SESSION,
@@ -40,6 +41,7 @@ struct pbd_lab {
         FILE *events_file; /* <outdir>/events.jsonl */
         bool state_dirty;
         bool destroying;
+        LIST_HEAD(, pbd_proc) procs; /* proc.c: this lab's processes, newest first. */
 };
 
 /* A connection's interest in events ("events.subscribe"). */
@@ -57,7 +59,8 @@ struct pbd_labs {
         unsigned n_labs;
         unsigned next_id;
         TAILQ_HEAD(, pbd_subscription) subs;
-        ev_timer state_timer; /* Coalesces state.json rewrites. */
+        ev_timer state_timer;  /* Coalesces state.json rewrites. */
+        uint64_t last_proc_id; /* proc.c: process ids handed out so far. */
 };
 
 void pbd_labs_init(struct pbd_daemon *d);

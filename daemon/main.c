@@ -155,6 +155,17 @@ detach_stdio(void)
                 close(fd);
 }
 
+/*
+ * pid 1 of a PID namespace ignores every signal it has no handler for,
+ * including the SIGABRT that abort() raises: without this, an assertion or
+ * a sanitizer report would leave the daemon spinning instead of dying.
+ */
+static void
+on_abort(int sig)
+{
+        _exit(128 + sig);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -195,6 +206,12 @@ main(int argc, char **argv)
                                 geteuid() ? " (are unprivileged user namespaces enabled?)" : "");
                 pbd_listener_close(&d.listener);
                 return 1;
+        }
+
+        if (getpid() == 1) {
+                struct sigaction sa = { .sa_handler = on_abort };
+
+                sigaction(SIGABRT, &sa, NULL);
         }
 
         /* Our own network namespace: we can always come back to it from a lab's,

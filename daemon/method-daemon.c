@@ -71,13 +71,17 @@ struct ping {
 static void
 ping_finish(struct ping *p, bool reply)
 {
+        struct pb_rpc_error e;
+
         ev_timer_stop(p->daemon->loop, &p->timer);
         pbd_deferred_remove(p->daemon, &p->dfr);
-        if (reply)
+        if (reply) {
                 pbd_call_reply(p->call,
                                p->data ? json_pack("{s:O}", "data", p->data) : json_object());
-        else
-                pbd_call_reply(p->call, json_object()); /* Dropped: the daemon is stopping. */
+        } else {
+                pb_rpc_errorf(&e, PB_ERR_SHUTTING_DOWN, "the daemon stopped before the reply");
+                pbd_call_fail(p->call, &e);
+        }
         json_decref(p->data);
         free(p);
 }

@@ -171,7 +171,7 @@ method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
         r = pbl_device_remove(lab->engine, dev, &st);
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
-        pbd_event(lab, "device_removed", json_pack("{s:s}", "device", name));
+        pbd_event(lab, "device_removed", json_pack("{s:s}", "name", name));
         *ret_result = json_object();
         return 0;
 }

@@ -115,8 +115,8 @@ method_replug(struct pbd_call *call, json_t *params, json_t **ret_result,
                 return pbd_status_to_error(&st, r, reterr);
         pbd_event(lab, "iface_replugged",
                   json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "device", dev->node.name, "iface",
-                            i->name, "from", from, "to", to->node.name, "ip", pbd_json_ip(&i->ip4),
-                            "ip6", pbd_json_ip(&i->ip6)));
+                            i->name, "from_router", from, "to_router", to->node.name, "ip",
+                            pbd_json_ip(&i->ip4), "ip6", pbd_json_ip(&i->ip6)));
         return reply_device(dev, ret_result);
 }
 
@@ -207,7 +207,8 @@ method_add_ip(struct pbd_call *call, json_t *params, json_t **ret_result,
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
         pbd_event(lab, "ip_changed",
-                  json_pack("{s:s, s:s, s:o}", "device", dev->node.name, "iface", i->name, "added",
+                  json_pack("{s:s, s:s, s:o, s:o, s:o}", "device", dev->node.name, "iface", i->name,
+                            "ip", pbd_json_ip(&i->ip4), "ip6", pbd_json_ip(&i->ip6), "added",
                             pbd_json_prefix(&p)));
         return reply_device(dev, ret_result);
 }

@@ -123,11 +123,12 @@ method_create(struct pbd_call *call, json_t *params, json_t **ret_result,
         d->labs.n_labs++;
         if (lab->lifetime == PBD_LIFETIME_SESSION)
                 pbd_lab_attach_owner(lab, pbd_call_conn(call));
-        pbd_event(lab, "lab_created",
-                  json_pack("{s:s, s:o}", "lifetime",
-                            lab->lifetime == PBD_LIFETIME_SESSION ? "session" : "daemon", "ix",
-                            pbd_ix_json(lab->engine)));
+        /* The reply is built before the event: sending may end this lab's session. */
         *ret_result = pbd_lab_summary(lab);
+        pbd_event(lab, "lab_created",
+                  json_pack("{s:s, s:s?, s:o}", "lifetime",
+                            lab->lifetime == PBD_LIFETIME_SESSION ? "session" : "daemon", "outdir",
+                            lab->outdir, "ix", pbd_ix_json(lab->engine)));
         return *ret_result ? 0 : -ENOMEM;
 }
 

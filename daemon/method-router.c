@@ -223,7 +223,7 @@ method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
         pbd_router_cfg_free(cfg);
-        pbd_event(lab, "router_removed", json_pack("{s:s}", "router", name));
+        pbd_event(lab, "router_removed", json_pack("{s:s}", "name", name));
         *ret_result = json_object();
         return 0;
 }

@@ -1,21 +1,46 @@
 #!/bin/sh
-# Demo: start patchbayd on demand with pbctl, look at it, and stop it.
-# (Grows into a whole lab — routers, devices, a ping and a probe — as the
-# topology methods land.)
+# Demo lab: two public routers on the IX, two devices on each, a ping and a
+# probe between them, then everything torn down.  Runs against an
+# autostarted patchbayd (rootless when you are not root).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 PBCTL=${PBCTL:-$here/build/bin/pbctl}
 export PATCHBAY_SOCKET=${PATCHBAY_SOCKET:-${TMPDIR:-/tmp}/patchbay-demo-$(id -u)/patchbayd.sock}
+pb() { "$PBCTL" "$@"; }
 
-echo "== pbctl info (starts patchbayd at $PATCHBAY_SOCKET)"
-"$PBCTL" info
+cleanup() {
+	pb --no-autostart lab rm demo >/dev/null 2>&1 || true
+	pb --no-autostart shutdown >/dev/null 2>&1 || true
+}
+trap cleanup EXIT INT TERM
+
+echo "== the daemon (started on demand at $PATCHBAY_SOCKET)"
+pb info
 echo
-echo "== the API: methods this build implements"
-"$PBCTL" methods | grep -v '(not yet)'
+echo "== a lab: routers dc-east and dc-west on the IX, two devices on each"
+pb lab create demo --lifetime daemon >/dev/null
+pb router add demo dc-east --ip dual >/dev/null
+pb router add demo dc-west --ip dual >/dev/null
+pb device add demo laptop --via dc-east >/dev/null
+pb device add demo phone --via dc-east >/dev/null
+pb device add demo server --via dc-west >/dev/null
+pb device add demo backup --via dc-west >/dev/null
+pb router ls demo
 echo
-echo "== a deferred call: daemon.ping answering after 200 ms"
-"$PBCTL" --json call daemon.ping '{"delay_ms":200,"data":"pong"}'
+pb device ls demo
 echo
-echo "== pbctl shutdown"
-"$PBCTL" shutdown
-echo "done: the daemon has stopped and removed its socket"
+server_ip=$(pb --field ip device show demo server)
+server_ip6=$(pb --field ip6 device show demo server)
+
+echo "== ping server ($server_ip and $server_ip6) from laptop, across both routers"
+pb run demo laptop -- ping -n -c 3 -i 0.2 "$server_ip"
+pb run demo laptop -- ping -n -c 1 "$server_ip6"
+echo
+echo "== a UDP reflector on server, probed from phone: the address server sees"
+pb reflector start demo server "$server_ip:3478" >/dev/null
+pb probe demo phone "$server_ip:3478"
+echo
+echo "== tear down"
+pb lab rm demo
+pb shutdown
+echo "done: the lab is gone and the daemon has stopped"

@@ -90,7 +90,15 @@ build(struct pbl_router *r, struct pbl_status *st)
 
         /* The LAN bridge, with a fixed MAC and its gateway addresses. */
         pbl_mac(lab->id, n->id, 1, mac);
-        r2 = pbl_rtnl_bridge(b, BRIDGE_NAME, r->lan.bridge_ifindex, mac, r->mtu, true);
+        r2 = pbl_rtnl_bridge(b, BRIDGE_NAME, r->lan.bridge_ifindex, mac, 0, true);
+        if (!r2 && r->mtu) {
+                /* Set after creation: only an MTU changed through the device, not one
+                 * given at creation, stops the bridge from following its ports'. */
+                struct pbl_link_set set = PBL_LINK_SET_INIT(r->lan.bridge_ifindex);
+
+                set.mtu = (int)r->mtu;
+                r2 = pbl_rtnl_link_set(b, &set);
+        }
         if (!r2 && r->lan.v4.ip.family)
                 r2 = pbl_rtnl_addr(b, true, &r->lan.gw4, r->lan.v4.len, r->lan.bridge_ifindex,
                                    true);

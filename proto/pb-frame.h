@@ -17,6 +17,14 @@
 #define PB_FRAME_MAX (1024 * 1024)
 
 /*
+ * Largest frame a client accepts from the daemon.  Requests stay within
+ * PB_FRAME_MAX, but replies carry process output: a node.exec result holds
+ * up to 1 MiB of each of stdout and stderr, which JSON escaping can grow
+ * six-fold (\u0000).
+ */
+#define PB_REPLY_FRAME_MAX (16 * 1024 * 1024)
+
+/*
  * Looks for the end of the first frame in 'buf' (of 'len' bytes).
  * '*scanned' remembers how many bytes were already searched, so that a frame
  * arriving in many small reads costs O(n), not O(n^2); set it to 0 for a new
@@ -27,6 +35,9 @@
  * PB_FRAME_MAX + 1 bytes (the frame is too large and its end is unknown).
  */
 ssize_t pb_frame_next(const char *buf, size_t len, size_t *scanned);
+
+/* Same, with 'max' instead of PB_FRAME_MAX as the limit. */
+ssize_t pb_frame_next_max(const char *buf, size_t len, size_t *scanned, size_t max);
 
 /*
  * Returns the length of the frame payload of a frame of 'n' bytes returned

@@ -175,13 +175,13 @@ pb_rpc_error_from_json(const json_t *error, struct pb_rpc_error *ret, int *ret_c
         return (int)json_integer_value(code);
 }
 
-int
-pb_rpc_decode(const char *buf, size_t len, json_t **ret_msg, struct pb_rpc_error *reterr)
+static int
+decode(const char *buf, size_t len, size_t flags, json_t **ret_msg, struct pb_rpc_error *reterr)
 {
         json_error_t jerr;
         json_t *msg;
 
-        msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+        msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | flags, &jerr);
         if (!msg) {
                 pb_rpc_errorf(reterr, PB_ERR_PARSE, "parse error at byte %d: %s", jerr.position,
                               jerr.text);
@@ -189,6 +189,18 @@ pb_rpc_decode(const char *buf, size_t len, json_t **ret_msg, struct pb_rpc_error
         }
         *ret_msg = msg;
         return 0;
+}
+
+int
+pb_rpc_decode(const char *buf, size_t len, json_t **ret_msg, struct pb_rpc_error *reterr)
+{
+        return decode(buf, len, 0, ret_msg, reterr);
+}
+
+int
+pb_rpc_decode_reply(const char *buf, size_t len, json_t **ret_msg, struct pb_rpc_error *reterr)
+{
+        return decode(buf, len, JSON_ALLOW_NUL, ret_msg, reterr);
 }
 
 static bool

@@ -73,6 +73,13 @@ int pb_rpc_error_from_json(const json_t *error, struct pb_rpc_error *ret, int *r
  */
 int pb_rpc_decode(const char *buf, size_t len, json_t **ret_msg, struct pb_rpc_error *reterr);
 
+/*
+ * Same, for messages from the daemon: their strings may hold NUL characters
+ * (\u0000), as process output does.  Requests never may: C strings would
+ * silently cut them short.
+ */
+int pb_rpc_decode_reply(const char *buf, size_t len, json_t **ret_msg, struct pb_rpc_error *reterr);
+
 /* One request or notification; every pointer borrows from the message. */
 struct pb_rpc_request {
         const char *method;

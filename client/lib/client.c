@@ -26,7 +26,7 @@
 #define MAX_FDS_PER_REPLY 8
 #define MAX_HELD_FDS      64
 #define IN_INITIAL        (16u * 1024)
-#define IN_MAX            (PB_FRAME_MAX + 2u)
+#define IN_MAX            (PB_REPLY_FRAME_MAX + 2u) /* Replies may exceed a request frame. */
 /* Frames of a single read that are dispatched before returning to the caller. */
 #define READ_CHUNK (64u * 1024)
 
@@ -380,7 +380,8 @@ parse_frames(struct pb_client *c)
         int progress = 0;
 
         while (off < c->in_len) {
-                ssize_t n = pb_frame_next(c->in + off, c->in_len - off, &c->scanned);
+                ssize_t n = pb_frame_next_max(c->in + off, c->in_len - off, &c->scanned,
+                                              PB_REPLY_FRAME_MAX);
                 json_t *msg = NULL;
                 struct pb_rpc_error e;
                 size_t len;
@@ -390,8 +391,15 @@ parse_frames(struct pb_client *c)
                 if (n == 0)
                         break;
                 len = pb_frame_payload_len(c->in + off, (size_t)n);
-                if (!pb_frame_is_blank(c->in + off, len) &&
-                    pb_rpc_decode(c->in + off, len, &msg, &e) == 0) {
+                if (pb_frame_is_blank(c->in + off, len)) {
+                        off += (size_t)n;
+                        continue;
+                }
+                /* We cannot tell which call an unreadable reply answers: fail them all
+                 * rather than let one wait for ever. */
+                if (pb_rpc_decode_reply(c->in + off, len, &msg, &e) < 0)
+                        return mark_dead(c, -EBADMSG);
+                {
                         uint64_t start = c->in_base + off, end = start + (uint64_t)n;
 
                         if (json_is_array(msg)) {

@@ -105,6 +105,25 @@ int pb_call_fds(struct pb_client *c, const char *method, const char *params, int
                 struct pb_error *reterr);
 
 /*
+ * Moves the calling process into node 'node' (a router, a device or "ix") of
+ * lab 'lab', with the file descriptors of "node.enter": it joins the
+ * daemon's user namespace when the daemon runs rootless (without calling
+ * setgroups(2), which that namespace denies; the caller then is uid 0 there),
+ * then the node's network and mount namespaces (the latter also resets the
+ * root and working directories), and makes the lab's PID namespace the one
+ * of its future children.  The caller itself stays in its PID namespace:
+ * fork() afterwards, and the child (and whatever it execs) runs in the lab's
+ * PID namespace and dies with the lab.
+ *
+ * The caller must be single-threaded (a requirement of joining user and
+ * mount namespaces), and must run as the daemon's user (or root).  On
+ * failure it may have joined some of the namespaces already: exiting is
+ * the safe reaction.  Returns 0 or a negative errno; -EREMOTEIO with the
+ * daemon's error in 'reterr' (e.g. patchbay.NoSuchNode).
+ */
+int pb_node_enter(struct pb_client *c, const char *lab, const char *node, struct pb_error *reterr);
+
+/*
  * Completion of an asynchronous call: 'result' is the JSON text (NULL on
  * error) and 'error' the failure (NULL on success); both are valid only
  * during the callback.

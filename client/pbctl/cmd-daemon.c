@@ -15,30 +15,12 @@ print_info(struct pbctl *ctl, json_t *info)
         output_kv(ctl, info, keys);
 }
 
-int
-cmd_info(struct pbctl *ctl, int argc, char **argv)
+static int
+shutdown_daemon(struct pbctl *ctl, const struct pbctl_args *a, json_t *params)
 {
         json_auto_t *res = NULL;
         int r;
 
-        if (argc != 1) {
-                fprintf(stderr, "pbctl: info takes no arguments\n");
-                return PBCTL_EXIT_USAGE;
-        }
-        r = pbctl_call(ctl, "daemon.info", NULL, &res);
-        return r ? r : pbctl_print(ctl, res, print_info);
-}
-
-int
-cmd_shutdown(struct pbctl *ctl, int argc, char **argv)
-{
-        json_auto_t *res = NULL;
-        int r;
-
-        if (argc != 1) {
-                fprintf(stderr, "pbctl: shutdown takes no arguments\n");
-                return PBCTL_EXIT_USAGE;
-        }
         /* Stopping a daemon that is not running must not start one. */
         ctl->autostart = false;
         r = pbctl_call(ctl, "daemon.shutdown", NULL, &res);
@@ -66,12 +48,23 @@ print_methods(struct pbctl *ctl, json_t *doc)
         }
 }
 
-int
-cmd_methods(struct pbctl *ctl, int argc, char **argv)
-{
-        json_auto_t *res = NULL;
-        int r;
+static const struct pbctl_verb info_verbs[] = {
+        { .help = "show the daemon's version, mode and counters",
+          .method = "daemon.info",
+          .print = print_info },
+};
+PBCTL_GROUP(pbctl_group_info, "info", "show the daemon's version, mode and counters", info_verbs);
 
-        r = pbctl_call(ctl, "rpc.discover", NULL, &res);
-        return r ? r : pbctl_print(ctl, res, print_methods);
-}
+static const struct pbctl_verb methods_verbs[] = {
+        { .help = "list the API's methods and whether this daemon implements them yet",
+          .method = "rpc.discover",
+          .print = print_methods },
+};
+PBCTL_GROUP(pbctl_group_methods, "methods", "list the API's methods", methods_verbs);
+
+static const struct pbctl_verb shutdown_verbs[] = {
+        { .help = "stop the daemon cleanly (destroying every lab); never starts one",
+          .method = "daemon.shutdown",
+          .run = shutdown_daemon },
+};
+PBCTL_GROUP(pbctl_group_shutdown, "shutdown", "stop the daemon cleanly", shutdown_verbs);

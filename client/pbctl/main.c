@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* pbctl: command-line client of patchbayd. */
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,31 +10,44 @@
 #include "pb-macro.h"
 #include "pbctl.h"
 
-static const struct pbctl_cmd commands[] = {
-        { "call", cmd_call, "METHOD [JSON|-]", "call any API method with JSON params" },
-        { "info", cmd_info, "", "show the daemon's version, mode and counters" },
-        { "methods", cmd_methods, "", "list the API's methods and whether they exist yet" },
-        { "shutdown", cmd_shutdown, "", "stop the daemon cleanly" },
+/* Accepted before the command and, where a command has no option of that name, after it. */
+const struct pbctl_arg pbctl_global_opts[] = {
+        { "socket", 's', "PATH", NULL, PBCTL_T_NONE, 0,
+          "daemon socket (default: $PATCHBAY_SOCKET, ...)" },
+        { "json", 'j', NULL, NULL, PBCTL_T_NONE, 0, "print results as JSON" },
+        { "field", 'F', "PATH", NULL, PBCTL_T_NONE, 0,
+          "print only this field of the result (a.b.0.c)" },
+        { "timeout", 't', "MS", NULL, PBCTL_T_NONE, 0,
+          "give up waiting for a reply after MS (default: none)" },
+        { "no-autostart", 0, NULL, NULL, PBCTL_T_NONE, 0,
+          "do not start patchbayd when none is running" },
+        { "help", 'h', NULL, NULL, PBCTL_T_NONE, 0, "show help" },
+        {},
 };
 
-static void
-usage(FILE *f)
+int
+pbctl_apply_global(struct pbctl *ctl, const struct pbctl_arg *opt, const char *value)
 {
-        fprintf(f, "Usage: pbctl [OPTIONS] COMMAND [ARGS...]\n"
-                   "Drive patchbayd, the network lab daemon.\n\n"
-                   "Options:\n"
-                   "  -s, --socket PATH    daemon socket (default: $PATCHBAY_SOCKET, ...)\n"
-                   "  -j, --json           print results as JSON\n"
-                   "  -F, --field PATH     print only this field of the result (a.b.0.c)\n"
-                   "  -t, --timeout MS     give up waiting for a reply after MS (default: none)\n"
-                   "      --no-autostart   do not start patchbayd when none is running\n"
-                   "  -h, --help           show this help\n\n"
-                   "Commands:\n");
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++)
-                fprintf(f, "  %-8s %-16s %s\n", commands[i].name, commands[i].args,
-                        commands[i].help);
-        fprintf(f, "\nExit status: 0 success, 1 usage or connection error, 2 error from the "
-                   "daemon.\n");
+        char *end;
+        long ms;
+
+        switch (opt->key) {
+        case 's': ctl->socket = value; break;
+        case 'j': ctl->json = true; break;
+        case 'F': ctl->field = value; break;
+        case 't':
+                errno = 0;
+                ms = strtol(value, &end, 10);
+                if (errno || end == value || *end || ms < 0 || ms > INT_MAX) {
+                        fprintf(stderr, "pbctl: --timeout wants milliseconds, not '%s'\n", value);
+                        return PBCTL_EXIT_USAGE;
+                }
+                ctl->timeout_ms = (int)ms;
+                break;
+        case 0: ctl->autostart = false; break; /* --no-autostart */
+        default: return PBCTL_EXIT_USAGE;
+        }
+        return PBCTL_EXIT_OK;
 }
 
 int
@@ -54,8 +67,8 @@ pbctl_connect(struct pbctl *ctl)
         return PBCTL_EXIT_OK;
 }
 
-static void
-print_error(struct pbctl *ctl, const char *method, const struct pb_error *e)
+void
+pbctl_print_error(struct pbctl *ctl, const char *method, const struct pb_error *e)
 {
         if (ctl->json && e->code != 0) {
                 json_auto_t *obj = json_pack("{s:i, s:s, s:s, s:s?, s:s?, s:s?, s:s?, s:i}", "code",
@@ -75,6 +88,11 @@ print_error(struct pbctl *ctl, const char *method, const struct pb_error *e)
         if (e->kernel[0] && !strstr(e->message, e->kernel))
                 fprintf(stderr, " (kernel: %s)", e->kernel);
         fputc('\n', stderr);
+        if (e->code == PB_ERROR_METHOD_NOT_FOUND)
+                fprintf(stderr,
+                        "pbctl: this patchbayd does not implement %s yet "
+                        "(see pbctl methods)\n",
+                        method);
 }
 
 int
@@ -89,14 +107,22 @@ pbctl_call(struct pbctl *ctl, const char *method, json_t *params, json_t **ret)
         r = pbctl_connect(ctl);
         if (r != PBCTL_EXIT_OK)
                 return r;
-        if (p && !(text = json_dumps(p, JSON_COMPACT)))
+        /* No params at all rather than {}: the request reads as the API describes it. */
+        if (json_is_object(p) && json_object_size(p) == 0) {
+                json_decref(p);
+                p = NULL;
+        }
+        if (p && !(text = json_dumps(p, JSON_COMPACT))) {
+                fprintf(stderr, "pbctl: out of memory\n");
                 return PBCTL_EXIT_USAGE;
+        }
         r = pb_call(ctl->client, method, text, ctl->timeout_ms, &result, &err);
         if (r < 0) {
-                print_error(ctl, method, &err);
+                pbctl_print_error(ctl, method, &err);
                 return r == -EREMOTEIO ? PBCTL_EXIT_SERVER : PBCTL_EXIT_USAGE;
         }
-        *ret = json_loads(result, JSON_DECODE_ANY, &jerr);
+        /* Process output may hold NUL bytes ("\u0000"). */
+        *ret = json_loads(result, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
         if (!*ret) {
                 fprintf(stderr, "pbctl: %s: unreadable reply: %s\n", method, jerr.text);
                 return PBCTL_EXIT_USAGE;
@@ -122,44 +148,75 @@ pbctl_print(struct pbctl *ctl, json_t *result, void (*human)(struct pbctl *, jso
 }
 
 int
+pbctl_invoke(struct pbctl *ctl, const char *method, json_t *params,
+             void (*human)(struct pbctl *, json_t *))
+{
+        json_auto_t *res = NULL;
+        int r;
+
+        r = pbctl_call(ctl, method, params, &res);
+        return r ? r : pbctl_print(ctl, res, human);
+}
+
+static int
+dispatch(struct pbctl *ctl, const struct pbctl_group *g, int argc, char **argv)
+{
+        const struct pbctl_verb *v = &g->verbs[0];
+        struct pbctl_args a = {};
+        json_auto_t *params = NULL;
+        int r;
+
+        if (!pbctl_group_is_command(g)) {
+                if (argc < 2) {
+                        fprintf(stderr, "pbctl: %s: which command?\n", g->name);
+                        pbctl_help_group(stderr, g);
+                        return PBCTL_EXIT_USAGE;
+                }
+                if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                        pbctl_help_group(stdout, g);
+                        return PBCTL_EXIT_OK;
+                }
+                v = pbctl_find_verb(g, argv[1]);
+                if (!v) {
+                        fprintf(stderr, "pbctl: %s: unknown command '%s'\n", g->name, argv[1]);
+                        pbctl_help_group(stderr, g);
+                        return PBCTL_EXIT_USAGE;
+                }
+                argc--;
+                argv++;
+        }
+        r = pbctl_args_parse(ctl, g, v, argc, argv, &a, &params);
+        if (r == PBCTL_EXIT_OK)
+                r = v->run ? v->run(ctl, &a, params)
+                           : pbctl_invoke(ctl, v->method, json_incref(params), v->print);
+        pbctl_args_done(&a);
+        return r < 0 ? PBCTL_EXIT_OK : r;
+}
+
+int
 main(int argc, char **argv)
 {
-        enum { OPT_NO_AUTOSTART = 0x100 };
-        static const struct option options[] = {
-                { "socket", required_argument, NULL, 's' },
-                { "json", no_argument, NULL, 'j' },
-                { "field", required_argument, NULL, 'F' },
-                { "timeout", required_argument, NULL, 't' },
-                { "no-autostart", no_argument, NULL, OPT_NO_AUTOSTART },
-                { "help", no_argument, NULL, 'h' },
-                {},
-        };
         struct pbctl ctl = { .autostart = true, .timeout_ms = -1, .tty = isatty(STDOUT_FILENO) };
-        int c, r;
+        const struct pbctl_group *g;
+        int i, r;
 
-        /* '+': stop at the command, its options are its own. */
-        while ((c = getopt_long(argc, argv, "+s:jF:t:h", options, NULL)) >= 0) {
-                switch (c) {
-                case 's': ctl.socket = optarg; break;
-                case 'j': ctl.json = true; break;
-                case 'F': ctl.field = optarg; break;
-                case 't': ctl.timeout_ms = atoi(optarg); break;
-                case OPT_NO_AUTOSTART: ctl.autostart = false; break;
-                case 'h': usage(stdout); return PBCTL_EXIT_OK;
-                default: usage(stderr); return PBCTL_EXIT_USAGE;
-                }
-        }
-        if (optind >= argc) {
-                usage(stderr);
+        /* Global options up to the command; the command's own options follow it. */
+        r = pbctl_args_global(&ctl, argc, argv, &i);
+        if (r != PBCTL_EXIT_OK)
+                return r < 0 ? PBCTL_EXIT_OK : r;
+        if (i >= argc) {
+                pbctl_help_main(stderr);
                 return PBCTL_EXIT_USAGE;
         }
-        for (size_t i = 0; i < ELEMENTSOF(commands); i++) {
-                if (strcmp(argv[optind], commands[i].name) == 0) {
-                        r = commands[i].run(&ctl, argc - optind, argv + optind);
-                        pb_client_free(ctl.client);
-                        return r;
-                }
+        g = pbctl_find_group(argv[i]);
+        if (!g) {
+                fprintf(stderr,
+                        "pbctl: unknown command '%s'\n"
+                        "Usage: pbctl [OPTIONS] COMMAND [ARGS...]\nSee 'pbctl --help'.\n",
+                        argv[i]);
+                return PBCTL_EXIT_USAGE;
         }
-        fprintf(stderr, "pbctl: unknown command '%s' (see pbctl --help)\n", argv[optind]);
-        return PBCTL_EXIT_USAGE;
+        r = dispatch(&ctl, g, argc - i, argv + i);
+        pb_client_free(ctl.client);
+        return r;
 }

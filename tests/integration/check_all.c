@@ -16,7 +16,12 @@ main(void)
 
         srunner_add_suite(sr, make_limits_suite());
         srunner_add_suite(sr, make_lifecycle_suite());
-        srunner_run_all(sr, CK_NORMAL);
+        srunner_add_suite(sr, make_probe_suite());
+        srunner_add_suite(sr, make_proc_suite());
+        srunner_add_suite(sr, make_topology_suite());
+        srunner_add_suite(sr, make_dynamic_suite());
+        srunner_add_suite(sr, make_lifetime_suite());
+        srunner_run_all(sr, CK_ENV);
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;

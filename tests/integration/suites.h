@@ -7,5 +7,11 @@
 Suite *make_rpc_suite(void);
 Suite *make_limits_suite(void);
 Suite *make_lifecycle_suite(void);
+Suite *make_probe_suite(void);
+Suite *make_proc_suite(void);
+
+Suite *make_topology_suite(void);
+Suite *make_dynamic_suite(void);
+Suite *make_lifetime_suite(void);
 
 #endif

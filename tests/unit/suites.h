@@ -14,5 +14,6 @@ Suite *make_errors_suite(void);
 Suite *make_schema_suite(void);
 Suite *make_path_suite(void);
 Suite *make_dispatch_suite(void);
+Suite *make_observed_suite(void);
 
 #endif

@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* pbctl router ...: routers, their NAT, firewall and downlink. */
+#include "pbctl.h"
+
+#define NAME PBCTL_POS("NAME", "name")
+
+static int
+router_ls(struct pbctl *ctl, const struct pbctl_args *a, json_t *params)
+{
+        return pbctl_show_state_part(ctl, a->pos[0], "routers", print_routers);
+}
+
+static const struct pbctl_arg add_opts[] = {
+        PBCTL_OPT("preset", 'p', "PRESET", "preset", PBCTL_T_STRING,
+                  "home, public, public-v4, isp-cgnat, isp-v6, corporate, hotel, cloud"),
+        PBCTL_OPT("nat", 0, "NAT", "nat", PBCTL_T_NAT, "IPv4 NAT (default none, or the preset's)"),
+        PBCTL_OPT("nat-v6", 0, "NAT6", "nat_v6", PBCTL_T_STRING,
+                  "IPv6 NAT: none, masquerade, nptv6, nat64"),
+        PBCTL_OPT("firewall", 'f', "FW", "firewall", PBCTL_T_FIREWALL, "firewall on the WAN"),
+        PBCTL_OPT("ip", 0, "FAMILY", "ip_support", PBCTL_T_IP,
+                  "address families: v4 (default), v6 or dual"),
+        PBCTL_OPT("upstream", 'u', "ROUTER", "upstream", PBCTL_T_STRING,
+                  "make it a sub-router in ROUTER's LAN"),
+        PBCTL_OPT("region", 'r', "REGION", "region", PBCTL_T_STRING,
+                  "place it behind a region's backbone"),
+        PBCTL_OPT("cidr", 0, "CIDR", "downstream_cidr", PBCTL_T_STRING,
+                  "IPv4 LAN subnet instead of one from the pool"),
+        PBCTL_OPT("mtu", 0, "N", "mtu", PBCTL_T_INT, "MTU of the WAN and the LAN bridge"),
+        PBCTL_OPT("block-frag", 0, NULL, "block_icmp_frag_needed", PBCTL_T_TRUE,
+                  "drop ICMP fragmentation-needed (PMTU black hole)"),
+        PBCTL_OPT("downlink", 'd', "COND", "downlink_condition", PBCTL_T_COND,
+                  "condition on everything it sends into its LAN"),
+        {},
+};
+
+static const struct pbctl_verb router_verbs[] = {
+        { .name = "add",
+          .help = "add a router",
+          .method = "router.add",
+          .print = print_router,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, NAME, {} },
+          .opts = add_opts },
+        { .name = "ls",
+          .alias = "list",
+          .help = "list a lab's routers",
+          .method = "lab.state",
+          .run = router_ls,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, {} } },
+        { .name = "show",
+          .alias = "get",
+          .help = "describe a router",
+          .method = "router.get",
+          .print = print_router,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, PBCTL_POS("ROUTER", "name"), {} } },
+        { .name = "rm",
+          .alias = "remove",
+          .help = "remove a router (its devices and sub-routers must be gone)",
+          .method = "router.remove",
+          .print = print_nothing,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, PBCTL_POS("ROUTER", "name"), {} } },
+        { .name = "set-nat",
+          .help = "change the IPv4 NAT of a live router",
+          .method = "router.set_nat",
+          .print = print_router,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB,
+                                             PBCTL_POS("ROUTER", "name"),
+                                             PBCTL_POS_T("NAT", "nat", PBCTL_T_NAT, 0),
+                                             {} } },
+        { .name = "set-nat-v6",
+          .help = "change the IPv6 NAT of a live router",
+          .method = "router.set_nat_v6",
+          .print = print_router,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB,
+                                             PBCTL_POS("ROUTER", "name"),
+                                             PBCTL_POS("NAT6", "nat_v6"),
+                                             {} } },
+        { .name = "set-firewall",
+          .help = "change the firewall of a live router",
+          .method = "router.set_firewall",
+          .print = print_router,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB,
+                                             PBCTL_POS("ROUTER", "name"),
+                                             PBCTL_POS_T("FW", "firewall", PBCTL_T_FIREWALL, 0),
+                                             {} },
+          .opts =
+                  (const struct pbctl_arg[]){
+                          PBCTL_OPT("block-frag", 0, NULL, "block_icmp_frag_needed", PBCTL_T_TRUE,
+                                    "also drop ICMP fragmentation-needed"),
+                          PBCTL_OPT("no-block-frag", 0, NULL, "block_icmp_frag_needed",
+                                    PBCTL_T_FALSE, "let ICMP fragmentation-needed through again"),
+                          {} } },
+        { .name = "set-downlink",
+          .help = "change the condition on everything a router sends into its LAN",
+          .method = "router.set_downlink_condition",
+          .print = print_router,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB,
+                                             PBCTL_POS("ROUTER", "name"),
+                                             PBCTL_POS_T("COND", "condition", PBCTL_T_COND, 0),
+                                             {} } },
+        { .name = "flush-nat",
+          .help = "clear a router's conntrack table and NAT mappings",
+          .method = "router.flush_nat",
+          .print = print_nothing,
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, PBCTL_POS("ROUTER", "name"), {} } },
+};
+PBCTL_GROUP(pbctl_group_router, "router", "add, inspect and reconfigure routers", router_verbs);
