@@ -4,7 +4,7 @@
 set -eu
 packages="build-essential cmake pkg-config clang libclang-rt-14-dev libev-dev libjansson-dev \
 libnl-3-dev libnl-route-3-dev libmnl-dev libnftnl-dev check clang-format \
-iproute2 iputils-ping nftables socat"
+iproute2 iputils-ping nftables procps python3 socat"
 
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo "$0" "$@"
