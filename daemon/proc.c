@@ -55,22 +55,39 @@ proc_free(struct pbd_proc *p)
         free(p);
 }
 
-/* Drops the oldest exited processes of 'lab' beyond PBD_PROC_EXITED_MAX. */
+static size_t
+held_bytes(const struct pbd_proc *p)
+{
+        size_t n = 0;
+
+        for (int s = 0; s < _PBD_STREAM_MAX; s++)
+                n += p->out[s].cap;
+        return n;
+}
+
+/*
+ * Drops the oldest exited processes of 'lab' beyond PBD_PROC_EXITED_MAX, or
+ * while their kept output together exceeds PBD_PROC_EXITED_BYTES: 1024
+ * processes of 2 MiB each would otherwise hold 2 GiB.
+ */
 static void
 prune_exited(struct pbd_lab *lab)
 {
         struct pbd_proc *p, *oldest;
+        size_t bytes;
         unsigned n;
 
         for (;;) {
                 n = 0;
+                bytes = 0;
                 oldest = NULL;
                 LIST_FOREACH (p, &lab->procs, link)
                         if (p->id && p->finished) {
                                 n++;
+                                bytes += held_bytes(p);
                                 oldest = p; /* The list runs newest first. */
                         }
-                if (n <= PBD_PROC_EXITED_MAX)
+                if (n <= PBD_PROC_EXITED_MAX && (bytes <= PBD_PROC_EXITED_BYTES || n <= 1))
                         return;
                 proc_free(oldest);
         }

@@ -26,10 +26,11 @@
 #include "labs.h"
 #include "pb-rpc.h"
 
-#define PBD_PROC_OUTPUT_MAX   (1024u * 1024)     /* Bytes kept per stream. */
-#define PBD_PROC_EXITED_MAX   1024               /* Exited spawned processes kept per lab. */
-#define PBD_PROC_RUNNING_MAX  1024               /* Running processes per lab. */
-#define PBD_PROC_STDIN_MAX    (4u * 1024 * 1024) /* Bytes queued for one stdin. */
+#define PBD_PROC_OUTPUT_MAX   (1024u * 1024)      /* Bytes kept per stream. */
+#define PBD_PROC_EXITED_MAX   1024                /* Exited spawned processes kept per lab. */
+#define PBD_PROC_EXITED_BYTES (64u * 1024 * 1024) /* Their kept output, per lab. */
+#define PBD_PROC_RUNNING_MAX  1024                /* Running processes per lab. */
+#define PBD_PROC_STDIN_MAX    (4u * 1024 * 1024)  /* Bytes queued for one stdin. */
 #define PBD_PROC_EOF_GRACE_MS 250
 
 enum pbd_stream_id {

@@ -125,8 +125,7 @@ START_TEST(unknown_method_is_named)
                 json_t *doc = pbt_call(c, "rpc.discover", NULL), *m;
                 size_t i;
 
-                json_array_foreach(json_object_get(doc, "methods"), i, m)
-                {
+                json_array_foreach (json_object_get(doc, "methods"), i, m) {
                         const char *name = json_string_value(json_object_get(m, "name"));
 
                         if (json_is_true(json_object_get(m, "x-implemented")))
