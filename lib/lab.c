@@ -253,8 +253,8 @@ pbl_lab_put_subnet(struct pbl_lab *lab, int family, enum pbl_pool pool, int slot
                 pbl_bitmap_set(pool_bitmap(lab, family, pool), slot, false);
 }
 
-static int
-pools_init(struct pbl_lab *lab)
+int
+pbl_lab_pools_init(struct pbl_lab *lab)
 {
         const struct pbl_prefix *ix4 = &lab->plan.ix4;
         int r = 0;
@@ -270,8 +270,8 @@ pools_init(struct pbl_lab *lab)
         return r ? -ENOMEM : 0;
 }
 
-static void
-pools_done(struct pbl_lab *lab)
+void
+pbl_lab_pools_done(struct pbl_lab *lab)
 {
         pbl_bitmap_done(&lab->ix_hosts4);
         pbl_bitmap_done(&lab->ix_hosts6);
@@ -334,7 +334,7 @@ pbl_lab_create(const char *name, unsigned id, const struct pbl_addressing *plan,
         TAILQ_INIT(&lab->routers);
         TAILQ_INIT(&lab->devices);
 
-        r = pools_init(lab);
+        r = pbl_lab_pools_init(lab);
         if (r >= 0)
                 r = build_ix(lab, st);
         if (r >= 0) {
@@ -372,7 +372,7 @@ pbl_lab_destroy(struct pbl_lab *lab)
                 pbl_router_free(r);
         }
         pbl_node_done(&lab->ix);
-        pools_done(lab);
+        pbl_lab_pools_done(lab);
         free(lab);
         return NULL;
 }

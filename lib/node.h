@@ -20,7 +20,9 @@ struct pbl_nl_batch *pbl_node_batch(struct pbl_node *n);
 
 int pbl_node_alloc_ifindex(struct pbl_node *n);
 
-/* Address pools of a lab (lab.c). */
+/* Address pools of a lab (lab.c); lab->plan must be set first. */
+int pbl_lab_pools_init(struct pbl_lab *lab);
+void pbl_lab_pools_done(struct pbl_lab *lab);
 bool pbl_lab_prefix_in_use(const struct pbl_lab *lab, const struct pbl_prefix *p);
 int pbl_lab_take_subnet(struct pbl_lab *lab, int family, enum pbl_pool pool,
                         struct pbl_prefix *ret);

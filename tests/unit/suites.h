@@ -16,4 +16,6 @@ Suite *make_path_suite(void);
 Suite *make_dispatch_suite(void);
 Suite *make_observed_suite(void);
 
+Suite *make_alloc_suite(void);
+
 #endif
