@@ -46,9 +46,9 @@ unsupported(struct pb_rpc_error *reterr, const char *param, const char *what)
 }
 
 /*
- * Resolves preset and explicit fields into 'spec' and 'cfg'.  Features that
- * later issues bring (NAT, firewalls, link conditions, regions) are refused
- * with patchbay.Unsupported rather than silently ignored.
+ * Resolves preset and explicit fields into 'spec' and 'cfg'.  Features not
+ * built yet (link conditions, regions, NAT64) are refused with
+ * patchbay.Unsupported rather than silently ignored.
  */
 static int
 resolve(json_t *params, struct pbl_router_spec *spec, struct pbd_router_cfg *cfg,
@@ -63,6 +63,7 @@ resolve(json_t *params, struct pbl_router_spec *spec, struct pbd_router_cfg *cfg
         json_t *firewall = json_object_get(params, "firewall");
         json_t *cond = json_object_get(params, "downlink_condition");
         const struct preset *p = NULL;
+        int r;
 
         if (nat && nat_config)
                 return pb_rpc_error_param(reterr, "nat_config",
@@ -112,18 +113,9 @@ resolve(json_t *params, struct pbl_router_spec *spec, struct pbd_router_cfg *cfg
         }
         spec->mtu = (unsigned)json_integer_value(json_object_get(params, "mtu"));
 
-        if (strcmp(cfg->nat, "none") != 0)
-                return unsupported(reterr,
-                                   nat_config ? "nat_config"
-                                   : nat      ? "nat"
-                                              : "preset",
-                                   "IPv4 NAT");
-        if (strcmp(cfg->nat_v6, "none") != 0)
-                return unsupported(reterr, nat_v6 ? "nat_v6" : "preset", "IPv6 NAT");
-        if (!json_is_string(cfg->firewall) || strcmp(json_string_value(cfg->firewall), "none"))
-                return unsupported(reterr, firewall ? "firewall" : "preset", "a firewall");
-        if (cfg->block_icmp_frag_needed)
-                return unsupported(reterr, "block_icmp_frag_needed", "block_icmp_frag_needed");
+        r = pbd_policy_from_cfg(cfg, &spec->policy, reterr);
+        if (r < 0)
+                return r;
         if (!json_is_null(cfg->downlink_condition))
                 return unsupported(reterr, "downlink_condition", "a downlink condition");
         if (json_object_get(params, "region"))
@@ -228,9 +220,163 @@ method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
         return 0;
 }
 
+/* Applies 'next' to 'router' (one nf_tables transaction); keeps 'cfg' on success. */
+static int
+apply(struct pbl_router *router, struct pbd_router_cfg *next, struct pb_rpc_error *reterr)
+{
+        struct pbl_status st = { 0 };
+        struct pbl_policy policy;
+        int r;
+
+        r = pbd_policy_from_cfg(next, &policy, reterr);
+        if (r < 0)
+                return r;
+        r = pbl_router_set_policy(router, &policy, &st);
+        if (r < 0)
+                return pbd_status_to_error(&st, r, reterr);
+        return 0;
+}
+
+/* A copy of the router's configuration to modify. */
+static struct pbd_router_cfg *
+cfg_copy(const struct pbd_router_cfg *c)
+{
+        struct pbd_router_cfg *n = pbd_router_cfg_new();
+
+        if (!n)
+                return NULL;
+        json_decref(n->firewall);
+        json_decref(n->downlink_condition);
+        *n = *c;
+        json_incref(n->firewall);
+        json_incref(n->downlink_condition);
+        json_incref(n->nat_config);
+        return n;
+}
+
+static int
+change(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr,
+       const char *kind, void (*edit)(struct pbd_router_cfg *, json_t *))
+{
+        struct pbd_router_cfg *next;
+        struct pbl_router *router;
+        struct pbd_lab *lab;
+        json_t *ev;
+        int r;
+
+        r = lookup_router(call, params, &lab, &router, reterr);
+        if (r < 0)
+                return r;
+        next = cfg_copy(router_cfg(router));
+        if (!next)
+                return -ENOMEM;
+        edit(next, params);
+        r = apply(router, next, reterr);
+        if (r < 0) {
+                pbd_router_cfg_free(next);
+                return r;
+        }
+        pbd_router_cfg_free(router->ext);
+        router->ext = next;
+        *ret_result = pbd_router_json(router);
+        ev = json_pack("{s:s}", "router", router->node.name);
+        if (ev && *ret_result) {
+                static const char *const fields[] = { "nat", "nat_config", "nat_v6", "firewall",
+                                                      "block_icmp_frag_needed" };
+
+                for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+                        if (json_object_get(params, fields[i]) ||
+                            (strcmp(kind, "nat_changed") == 0 && i < 2) ||
+                            (strcmp(kind, "firewall_changed") == 0 && i >= 3))
+                                json_object_set(ev, fields[i],
+                                                json_object_get(*ret_result, fields[i]));
+        }
+        pbd_event(lab, kind, ev);
+        return *ret_result ? 0 : -ENOMEM;
+}
+
+static void
+edit_nat(struct pbd_router_cfg *c, json_t *params)
+{
+        json_t *config = json_object_get(params, "nat_config");
+        const char *nat = json_string_value(json_object_get(params, "nat"));
+
+        json_decref(c->nat_config);
+        c->nat_config = json_incref(config);
+        snprintf(c->nat, sizeof(c->nat), "%s", config ? "custom" : nat);
+}
+
+static void
+edit_nat_v6(struct pbd_router_cfg *c, json_t *params)
+{
+        snprintf(c->nat_v6, sizeof(c->nat_v6), "%s",
+                 json_string_value(json_object_get(params, "nat_v6")));
+}
+
+static void
+edit_firewall(struct pbd_router_cfg *c, json_t *params)
+{
+        json_t *block = json_object_get(params, "block_icmp_frag_needed");
+
+        json_decref(c->firewall);
+        c->firewall = json_incref(json_object_get(params, "firewall"));
+        if (block)
+                c->block_icmp_frag_needed = json_is_true(block);
+}
+
+static int
+method_set_nat(struct pbd_call *call, json_t *params, json_t **ret_result,
+               struct pb_rpc_error *reterr)
+{
+        bool nat = json_object_get(params, "nat"), config = json_object_get(params, "nat_config");
+
+        if (nat == config)
+                return pb_rpc_error_param(reterr, nat ? "nat_config" : "nat",
+                                          "give exactly one of nat and nat_config");
+        return change(call, params, ret_result, reterr, "nat_changed", edit_nat);
+}
+
+static int
+method_set_nat_v6(struct pbd_call *call, json_t *params, json_t **ret_result,
+                  struct pb_rpc_error *reterr)
+{
+        return change(call, params, ret_result, reterr, "nat_v6_changed", edit_nat_v6);
+}
+
+static int
+method_set_firewall(struct pbd_call *call, json_t *params, json_t **ret_result,
+                    struct pb_rpc_error *reterr)
+{
+        return change(call, params, ret_result, reterr, "firewall_changed", edit_firewall);
+}
+
+static int
+method_flush_nat(struct pbd_call *call, json_t *params, json_t **ret_result,
+                 struct pb_rpc_error *reterr)
+{
+        struct pbl_status st = { 0 };
+        struct pbl_router *router;
+        struct pbd_lab *lab;
+        int r;
+
+        r = lookup_router(call, params, &lab, &router, reterr);
+        if (r < 0)
+                return r;
+        r = pbl_router_flush_nat(router, &st);
+        if (r < 0)
+                return pbd_status_to_error(&st, r, reterr);
+        pbd_event(lab, "nat_flushed", json_pack("{s:s}", "router", router->node.name));
+        *ret_result = json_object();
+        return 0;
+}
+
 const struct pbd_method pbd_methods_router[] = {
         { "router.add", method_add, PBD_METHOD_MUTATES },
+        { "router.flush_nat", method_flush_nat, PBD_METHOD_MUTATES },
         { "router.get", method_get, 0 },
         { "router.remove", method_remove, PBD_METHOD_MUTATES },
+        { "router.set_firewall", method_set_firewall, PBD_METHOD_MUTATES },
+        { "router.set_nat", method_set_nat, PBD_METHOD_MUTATES },
+        { "router.set_nat_v6", method_set_nat_v6, PBD_METHOD_MUTATES },
 };
 const size_t pbd_methods_router_count = ELEMENTSOF(pbd_methods_router);

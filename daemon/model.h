@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "lab.h"
+#include "pb-rpc.h"
 
 struct pbd_lab;
 
@@ -51,6 +52,14 @@ iface_cfg(const struct pbl_iface *i)
 {
         return i->ext;
 }
+
+/* API values to engine policies (policy-json.c); -32602 errors name the parameter. */
+int pbd_nat_from_json(const char *mode, json_t *config, struct pbl_nat *ret,
+                      struct pb_rpc_error *reterr);
+int pbd_nat6_from_string(const char *s, enum pbl_nat6 *ret);
+int pbd_firewall_from_json(json_t *fw, struct pbl_firewall *ret, struct pb_rpc_error *reterr);
+int pbd_policy_from_cfg(const struct pbd_router_cfg *c, struct pbl_policy *ret,
+                        struct pb_rpc_error *reterr);
 
 /* JSON views (new references, NULL on ENOMEM). */
 json_t *pbd_router_json(const struct pbl_router *r);

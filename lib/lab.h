@@ -66,6 +66,62 @@ enum pbl_node_kind {
 
 struct pbl_lab;
 
+/* IPv4 NAT behaviour in RFC 4787 terms (SPEC §4). */
+enum pbl_mapping {
+        PBL_MAPPING_NONE, /* Routed, no NAT. */
+        PBL_MAPPING_EIM,  /* Endpoint-independent, port-preserving. */
+        PBL_MAPPING_EDM,  /* Endpoint-dependent: a random port per flow. */
+        PBL_MAPPING_MASQ, /* Carrier-grade: plain masquerade, no filtering of its own. */
+};
+
+enum pbl_filtering {
+        PBL_FILTERING_NONE,
+        PBL_FILTERING_EIF,  /* Endpoint-independent: anyone may use a mapping. */
+        PBL_FILTERING_APDF, /* Address-and-port-dependent: only the peers written to. */
+};
+
+struct pbl_nat {
+        enum pbl_mapping mapping;
+        enum pbl_filtering filtering;
+        bool hairpin;
+        /* Conntrack timeouts in seconds; 0 keeps the kernel's. */
+        unsigned timeout_udp, timeout_udp_stream, timeout_tcp_established;
+};
+
+enum pbl_nat6 {
+        PBL_NAT6_NONE,
+        PBL_NAT6_MASQUERADE,
+        PBL_NAT6_NPTV6,
+        PBL_NAT6_NAT64,
+};
+
+enum pbl_ports_kind {
+        PBL_PORTS_ALL,
+        PBL_PORTS_NONE,
+        PBL_PORTS_ALLOW,
+};
+
+#define PBL_PORTS_MAX 32
+
+struct pbl_ports {
+        enum pbl_ports_kind kind;
+        unsigned n;
+        uint16_t port[PBL_PORTS_MAX];
+};
+
+struct pbl_firewall {
+        bool block_inbound;        /* New flows from the WAN side are dropped (v4 and v6). */
+        struct pbl_ports tcp, udp; /* Which new outbound flows may leave. */
+};
+
+/* Everything nf_tables does on a router. */
+struct pbl_policy {
+        struct pbl_nat nat;
+        enum pbl_nat6 nat6;
+        struct pbl_firewall fw;
+        bool block_icmp_frag_needed;
+};
+
 /* What every namespace-backed node has. */
 struct pbl_node {
         enum pbl_node_kind kind;
@@ -104,7 +160,12 @@ struct pbl_router {
 
         struct pbl_lan lan;
         unsigned n_children; /* Device interfaces and sub-routers on the LAN. */
-        void *ext;           /* Owned by the daemon (NAT/firewall config). */
+
+        struct pbl_policy policy; /* In force. */
+        struct pbl_prefix npt6;   /* NPTv6: the external /64 (family 0 otherwise). */
+        int npt6_slot;
+        unsigned ct_defaults[3]; /* The kernel's conntrack timeouts (0: not read yet). */
+        void *ext;               /* Owned by the daemon (NAT/firewall config). */
 };
 
 struct pbl_iface {
@@ -204,10 +265,22 @@ struct pbl_router_spec {
         bool has_downstream_cidr;
         struct pbl_prefix downstream_cidr;
         unsigned mtu;
+        struct pbl_policy policy;
 };
 
 int pbl_router_add(struct pbl_lab *lab, const struct pbl_router_spec *spec, struct pbl_router **ret,
                    struct pbl_status *st);
+
+/*
+ * Replaces the router's NAT, IPv6 NAT and firewall rules with 'p' in one
+ * nf_tables transaction (there is never a moment without rules), then sets
+ * the conntrack timeouts.  New flows see the new behaviour; existing
+ * conntrack entries keep theirs until they expire or are flushed.
+ */
+int pbl_router_set_policy(struct pbl_router *r, const struct pbl_policy *p, struct pbl_status *st);
+
+/* Empties the router's conntrack table and its full-cone mappings. */
+int pbl_router_flush_nat(struct pbl_router *r, struct pbl_status *st);
 
 /* Refuses (InUse) while devices or sub-routers are attached. */
 int pbl_router_remove(struct pbl_lab *lab, struct pbl_router *r, struct pbl_status *st);

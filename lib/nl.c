@@ -93,9 +93,8 @@ pbl_nl_batch_add(struct pbl_nl_batch *b, uint16_t type, uint16_t flags, const ch
         return nlh;
 }
 
-/* Pulls the kernel's message out of an extended ack, if it sent one. */
-static void
-extack_message(const struct nlmsghdr *nlh, char *buf, size_t n)
+void
+pbl_nl_extack(const struct nlmsghdr *nlh, char *buf, size_t n)
 {
         const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
         size_t off = sizeof(*nlh) + sizeof(*e);
@@ -161,7 +160,7 @@ pbl_nl_batch_run(struct pbl_nl_batch *b, struct pbl_error *err)
                         e = mnl_nlmsg_get_payload(nlh);
                         if (e->error == 0 || first)
                                 continue;
-                        extack_message(nlh, kmsg, sizeof(kmsg));
+                        pbl_nl_extack(nlh, kmsg, sizeof(kmsg));
                         first = pbl_error_set_kernel(err, e->error, kmsg, "%s", b->ops[idx]);
                 }
         }

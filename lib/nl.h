@@ -60,6 +60,9 @@ struct nlmsghdr *pbl_nl_batch_add(struct pbl_nl_batch *b, uint16_t type, uint16_
  */
 int pbl_nl_batch_run(struct pbl_nl_batch *b, struct pbl_error *err);
 
+/* Copies the kernel's message out of an extended ack (NLMSG_ERROR) into 'buf', or "". */
+void pbl_nl_extack(const struct nlmsghdr *nlh, char *buf, size_t n);
+
 /*
  * Sends one dump request built by the caller in 'nlh' and calls 'cb' for
  * every message of the answer (libmnl callback contract).

@@ -28,6 +28,16 @@ int pbl_lab_take_subnet(struct pbl_lab *lab, int family, enum pbl_pool pool,
                         struct pbl_prefix *ret);
 void pbl_lab_put_subnet(struct pbl_lab *lab, int family, enum pbl_pool pool, int slot);
 
+/*
+ * Routes 'dst' to router 'r' from every ancestor and the lab root (add), or
+ * removes those routes (!add: failures ignored).
+ */
+int pbl_router_route_to(struct pbl_router *r, const struct pbl_prefix *dst, bool add,
+                        struct pbl_error *err);
+
+/* NPTv6: takes (and routes) or returns (and unroutes) the router's external /64. */
+int pbl_router_npt6_prefix(struct pbl_router *r, bool take, struct pbl_status *st);
+
 /* Frees the memory and namespaces of a node already unlinked from its lab. */
 void pbl_router_free(struct pbl_router *r);
 void pbl_device_free(struct pbl_device *d);

@@ -27,49 +27,88 @@ parent_bridge(struct pbl_router *r)
 }
 
 /*
- * Adds (or deletes) the routes that reach r's LAN from outside: in each
+ * The routes that reach 'dst' behind router 'r' from outside: in each
  * ancestor, via the router one level below on the path, and in the lab root
- * via the top-level router's IX address.  IPv4 only for public LANs; IPv6
- * always, as the IX routes every LAN prefix (SPEC §3).  Deletion ignores
- * failures (a route may already be gone with its next hop).
+ * via the top-level router's IX address.  Works at any depth.
  */
-static int
-return_routes(struct pbl_router *r, bool add, struct pbl_error *err)
+int
+pbl_router_route_to(struct pbl_router *r, const struct pbl_prefix *dst, bool add,
+                    struct pbl_error *err)
 {
+        bool v4 = dst->ip.family == AF_INET;
         struct pbl_router *hop = r, *p;
-        int first = 0;
 
         for (p = r->upstream;; hop = p, p = p->upstream) {
                 struct pbl_node *ns = p ? &p->node : &r->node.lab->ix;
                 _cleanup_free_ struct pbl_nl_batch *b = pbl_node_batch(ns);
+                struct pbl_route rt = { .dst = *dst, .gw = v4 ? hop->wan4 : hop->wan6 };
                 struct pbl_error scratch = { 0 };
-                int rr = 0;
+                int rr;
 
                 if (!b)
                         return -ENOMEM;
-                if (r->lan.v4.ip.family && r->lan.public4 && hop->wan4.family) {
-                        struct pbl_route rt = { .dst = r->lan.v4, .gw = hop->wan4 };
-
-                        rr = pbl_rtnl_route(b, add, false, &rt);
-                }
-                if (!rr && r->lan.v6.ip.family && hop->wan6.family) {
-                        struct pbl_route rt = { .dst = r->lan.v6, .gw = hop->wan6 };
-
-                        rr = pbl_rtnl_route(b, add, false, &rt);
-                }
-                if (!rr)
-                        rr = pbl_nl_batch_run(b, add ? err : &scratch);
+                if (!rt.gw.family)
+                        return add ? pbl_error_set(err, -ENETUNREACH,
+                                                   "no uplink address to "
+                                                   "route through at router %s",
+                                                   hop->node.name)
+                                   : 0;
+                rr = pbl_rtnl_route(b, add, false, &rt);
+                rr = rr ?: pbl_nl_batch_run(b, add ? err : &scratch);
                 if (add && rr < 0)
                         return rr;
-                first = first ? first : (add ? rr : 0);
                 if (!p)
-                        break;
+                        return 0;
         }
-        return first;
+}
+
+/*
+ * Routes r's LAN from outside (or removes those routes): IPv4 only for
+ * public LANs; IPv6 always, as the IX routes every LAN prefix (SPEC §3);
+ * and the NPTv6 external prefix, if any.
+ */
+static int
+return_routes(struct pbl_router *r, bool add, struct pbl_error *err)
+{
+        int rr = 0;
+
+        if (r->lan.v4.ip.family && r->lan.public4 && r->wan4.family)
+                rr = pbl_router_route_to(r, &r->lan.v4, add, err);
+        if (rr >= 0 && r->lan.v6.ip.family && r->wan6.family)
+                rr = pbl_router_route_to(r, &r->lan.v6, add, err);
+        if (rr >= 0 && r->npt6.ip.family)
+                rr = pbl_router_route_to(r, &r->npt6, add, err);
+        return add ? rr : 0;
+}
+
+int
+pbl_router_npt6_prefix(struct pbl_router *r, bool take, struct pbl_status *st)
+{
+        struct pbl_lab *lab = r->node.lab;
+        int rr;
+
+        if (!take) {
+                (void)pbl_router_route_to(r, &r->npt6, false, NULL);
+                pbl_lab_put_subnet(lab, AF_INET6, PBL_POOL_PUBLIC, r->npt6_slot);
+                memset(&r->npt6, 0, sizeof(r->npt6));
+                r->npt6_slot = -1;
+                return 0;
+        }
+        /* The external prefix is a public /64 of its own, routed to the router. */
+        r->npt6_slot = pbl_lab_take_subnet(lab, AF_INET6, PBL_POOL_PUBLIC, &r->npt6);
+        if (r->npt6_slot < 0) {
+                memset(&r->npt6, 0, sizeof(r->npt6));
+                return pbl_fault(st, PBL_FAULT_POOL_EXHAUSTED, "nat_v6",
+                                 "the public IPv6 pool is exhausted");
+        }
+        rr = pbl_router_route_to(r, &r->npt6, true, &st->sys);
+        if (rr < 0)
+                (void)pbl_router_npt6_prefix(r, false, st);
+        return rr;
 }
 
 static int
-build(struct pbl_router *r, struct pbl_status *st)
+build(struct pbl_router *r, const struct pbl_router_spec *spec, struct pbl_status *st)
 {
         struct pbl_node *n = &r->node, *pn = parent_node(r);
         struct pbl_lab *lab = n->lab;
@@ -159,7 +198,10 @@ build(struct pbl_router *r, struct pbl_status *st)
         r2 = r2 ?: pbl_nl_batch_run(b, &st->sys);
         if (r2 < 0)
                 return r2;
-        return return_routes(r, true, &st->sys);
+        r2 = return_routes(r, true, &st->sys);
+        if (r2 < 0)
+                return r2;
+        return pbl_router_set_policy(r, &spec->policy, st);
 }
 
 /* Deletes the parent-side end of the uplink: its peer in the router goes with it. */
@@ -195,7 +237,8 @@ release(struct pbl_router *r)
         }
         pbl_lab_put_subnet(lab, AF_INET, pool, r->lan.pool4);
         pbl_lab_put_subnet(lab, AF_INET6, pool, r->lan.pool6);
-        r->lan.pool4 = r->lan.pool6 = -1;
+        pbl_lab_put_subnet(lab, AF_INET6, PBL_POOL_PUBLIC, r->npt6_slot);
+        r->lan.pool4 = r->lan.pool6 = r->npt6_slot = -1;
         r->wan_host = 0;
 }
 
@@ -331,14 +374,14 @@ pbl_router_add(struct pbl_lab *lab, const struct pbl_router_spec *spec, struct p
         r->upstream = parent;
         r->ip_support = spec->ip_support;
         r->mtu = spec->mtu;
-        r->lan.pool4 = r->lan.pool6 = -1;
+        r->lan.pool4 = r->lan.pool6 = r->npt6_slot = -1;
         snprintf(r->wan_name, sizeof(r->wan_name), "%s", parent ? "wan" : "ix");
         snprintf(r->port_name, sizeof(r->port_name), "r%u", r->node.id);
 
         rr = allocate(lab, r, spec, st);
         if (rr >= 0) {
                 r->port_ifindex = pbl_node_alloc_ifindex(parent_node(r));
-                rr = build(r, st);
+                rr = build(r, spec, st);
         }
         if (rr < 0) {
                 (void)return_routes(r, false, NULL);
