@@ -158,17 +158,20 @@ table_msg(struct pbl_nft *t, uint16_t type, uint16_t flags)
 }
 
 void
-pbl_nft_table(struct pbl_nft *t, int family, const char *name, bool keep)
+pbl_nft_table(struct pbl_nft *t, int family, const char *name, bool exists, bool keep)
 {
         flush_rule(t);
         t->family = family;
         snprintf(t->table, sizeof(t->table), "%s", name);
         /* Create (a no-op if it exists), delete, and create again: "replace",
-         * without failing on a table that was not there. */
-        table_msg(t, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-        table_msg(t, NFT_MSG_DELTABLE, 0);
-        if (keep)
+         * without failing on a table that was not there.  Deleting costs the
+         * kernel an RCU grace period, so it is skipped for tables never made. */
+        if (exists) {
                 table_msg(t, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+                table_msg(t, NFT_MSG_DELTABLE, 0);
+        }
+        if (keep)
+                table_msg(t, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
 }
 
 void

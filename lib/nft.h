@@ -46,11 +46,11 @@ struct pbl_nft *pbl_nft_free(struct pbl_nft *t);
 
 /*
  * Replaces table 'name' of 'family' (NFPROTO_IPV4, NFPROTO_IPV6,
- * NFPROTO_INET): created if missing, then deleted and created empty, all in
- * this transaction.  'keep' false: only delete it (if it exists).
- * Following chains, maps and rules go into this table.
+ * NFPROTO_INET) by an empty one, in this transaction.  'exists' says whether
+ * the caller may have created it before (it is deleted first); 'keep' false
+ * only deletes it.  Following chains, maps and rules go into this table.
  */
-void pbl_nft_table(struct pbl_nft *t, int family, const char *name, bool keep);
+void pbl_nft_table(struct pbl_nft *t, int family, const char *name, bool exists, bool keep);
 
 /* A base chain ('hook' >= 0, with 'type' "filter"/"nat") or a regular one (hook < 0). */
 void pbl_nft_chain(struct pbl_nft *t, const char *name, const char *type, int hook, int prio);

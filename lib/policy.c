@@ -51,6 +51,27 @@ map_timeout(const struct pbl_nat *n, int proto)
         return n->timeout_tcp_established ? n->timeout_tcp_established * 1000 : MAP_TIMEOUT_TCP_MS;
 }
 
+/* Which of our tables the router has now (a policy in force says so). */
+static bool
+has_nat4(const struct pbl_policy *p)
+{
+        return p->nat.mapping != PBL_MAPPING_NONE;
+}
+
+static bool
+has_nat6(const struct pbl_policy *p)
+{
+        return p->nat6 == PBL_NAT6_MASQUERADE || p->nat6 == PBL_NAT6_NPTV6;
+}
+
+static bool
+has_filter(const struct pbl_policy *p)
+{
+        return p->nat.mapping == PBL_MAPPING_EIM || p->nat.mapping == PBL_MAPPING_EDM ||
+               p->fw.block_inbound || p->fw.tcp.kind != PBL_PORTS_ALL ||
+               p->fw.udp.kind != PBL_PORTS_ALL || p->block_icmp_frag_needed;
+}
+
 static void
 nat4(struct pbl_nft *t, const struct pbl_router *r, const struct pbl_nat *n)
 {
@@ -58,7 +79,8 @@ nat4(struct pbl_nft *t, const struct pbl_router *r, const struct pbl_nat *n)
         struct pbl_prefix wan = { .ip = r->wan4, .len = 32 };
         struct nftnl_rule *rule;
 
-        pbl_nft_table(t, NFPROTO_IPV4, "pb_nat", n->mapping != PBL_MAPPING_NONE);
+        pbl_nft_table(t, NFPROTO_IPV4, "pb_nat", has_nat4(&r->policy),
+                      n->mapping != PBL_MAPPING_NONE);
         if (n->mapping == PBL_MAPPING_NONE)
                 return;
         if (uses_map(n)) {
@@ -130,7 +152,7 @@ nat6(struct pbl_nft *t, const struct pbl_router *r, enum pbl_nat6 mode)
         const char *w = r->wan_name;
         struct nftnl_rule *rule;
 
-        pbl_nft_table(t, NFPROTO_IPV6, "pb_nat6",
+        pbl_nft_table(t, NFPROTO_IPV6, "pb_nat6", has_nat6(&r->policy),
                       mode == PBL_NAT6_MASQUERADE || mode == PBL_NAT6_NPTV6);
         if (mode == PBL_NAT6_MASQUERADE) {
                 pbl_nft_chain(t, "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
@@ -188,7 +210,7 @@ filter(struct pbl_nft *t, const struct pbl_router *r, const struct pbl_policy *p
         const char *w = r->wan_name;
         struct nftnl_rule *rule;
 
-        pbl_nft_table(t, NFPROTO_INET, "pb_filter", nat_filters || fw || p->block_icmp_frag_needed);
+        pbl_nft_table(t, NFPROTO_INET, "pb_filter", has_filter(&r->policy), has_filter(p));
         if (!nat_filters && !fw && !p->block_icmp_frag_needed)
                 return;
         pbl_nft_chain(t, "forward", "filter", NF_INET_FORWARD, 0);
@@ -313,9 +335,12 @@ pbl_router_set_policy(struct pbl_router *r, const struct pbl_policy *p, struct p
         t = pbl_nft_new();
         if (!t)
                 return -ENOMEM;
-        nat4(t, r, &p->nat);
-        nat6(t, r, p->nat6);
-        filter(t, r, p);
+        if (has_nat4(p) || has_nat4(&r->policy))
+                nat4(t, r, &p->nat);
+        if (has_nat6(p) || has_nat6(&r->policy))
+                nat6(t, r, p->nat6);
+        if (has_filter(p) || has_filter(&r->policy))
+                filter(t, r, p);
         rr = pbl_nft_commit(t, r->node.netfd, &st->sys);
         pbl_nft_free(t);
         if (rr < 0) {
