@@ -36,11 +36,19 @@ static const struct {
         { IPPROTO_TCP, "tcp", "fullcone_tcp" },
 };
 
+/*
+ * Every EIM/EDM NAT keeps the mapping table and sends new inbound flows
+ * through it, whatever its filtering.  Without that, an unsolicited packet
+ * to a mapped port would be delivered to the router itself, conntrack would
+ * confirm it there, and a later flow from the inside to that very peer would
+ * collide with it and lose its port (breaking EIM and hole punching).
+ * Redirected, it meets the filter in FORWARD and is dropped before it is
+ * ever confirmed.
+ */
 static bool
 uses_map(const struct pbl_nat *n)
 {
-        return (n->mapping == PBL_MAPPING_EIM || n->mapping == PBL_MAPPING_EDM) &&
-               (n->filtering == PBL_FILTERING_EIF || n->hairpin);
+        return n->mapping == PBL_MAPPING_EIM || n->mapping == PBL_MAPPING_EDM;
 }
 
 static uint32_t
@@ -92,13 +100,14 @@ nat4(struct pbl_nft *t, const struct pbl_router *r, const struct pbl_nat *n)
         pbl_nft_chain(t, "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
 
         for (size_t i = 0; uses_map(n) && i < ELEMENTSOF(l4); i++) {
-                if (n->filtering == PBL_FILTERING_EIF) {
-                        rule = pbl_nft_rule(t, "prerouting",
-                                            "full-cone: anyone may reach a mapped port");
-                        pbl_nft_match_iifname(rule, w, true);
-                        pbl_nft_match_l4proto(rule, l4[i].proto);
-                        pbl_nft_dnat_map(rule, l4[i].map);
-                }
+                rule = pbl_nft_rule(t, "prerouting",
+                                    n->filtering == PBL_FILTERING_EIF
+                                            ? "full-cone: anyone may reach a mapped port"
+                                            : "inbound to a mapped port meets the filter in "
+                                              "forward");
+                pbl_nft_match_iifname(rule, w, true);
+                pbl_nft_match_l4proto(rule, l4[i].proto);
+                pbl_nft_dnat_map(rule, l4[i].map);
                 if (n->hairpin) {
                         rule = pbl_nft_rule(t, "prerouting",
                                             "hairpin: the WAN address reaches mapped hosts from "
@@ -314,10 +323,10 @@ pbl_router_set_policy(struct pbl_router *r, const struct pbl_policy *p, struct p
         int rr;
 
         if (p->nat.mapping != PBL_MAPPING_NONE && !r->wan4.family)
-                return pbl_fault(st, PBL_FAULT_INVALID, "nat",
+                return pbl_fault(st, PBL_FAULT_INVALID_STATE, "nat",
                                  "router '%s' has no IPv4 uplink to NAT to", r->node.name);
         if (p->nat6 != PBL_NAT6_NONE && (!r->wan6.family || !r->lan.v6.ip.family))
-                return pbl_fault(st, PBL_FAULT_INVALID, "nat_v6",
+                return pbl_fault(st, PBL_FAULT_INVALID_STATE, "nat_v6",
                                  "router '%s' has no IPv6 uplink or LAN", r->node.name);
         if (p->nat6 == PBL_NAT6_NAT64)
                 return pbl_fault(st, PBL_FAULT_UNSUPPORTED, "nat_v6",

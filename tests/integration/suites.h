@@ -13,5 +13,8 @@ Suite *make_proc_suite(void);
 Suite *make_topology_suite(void);
 Suite *make_dynamic_suite(void);
 Suite *make_lifetime_suite(void);
+Suite *make_nat_suite(void);
+Suite *make_natpath_suite(void);
+Suite *make_firewall_suite(void);
 
 #endif
