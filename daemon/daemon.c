@@ -15,6 +15,8 @@
 #include "pb-schema.h"
 #include "pidns.h"
 #include "server.h"
+#include "shape.h"
+#include "shaper.h"
 #include "userns.h"
 
 /* How long a shutdown waits for queued replies to leave. */
@@ -84,14 +86,33 @@ on_drain(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /*
- * Which link shaper serves conditions.  The kernel probe for sch_netem comes
- * with the netem backend; until then "auto" resolves to the userspace shaper,
- * which works on every kernel.
+ * Which link shaper serves conditions: "auto" takes the kernel's netem when
+ * a scratch namespace shows it exists, else the userspace shaper.  A forced
+ * "netem" stays netem on a kernel without it: conditions then fail with
+ * patchbay.Unsupported naming netem, rather than silently doing less.
  */
-static enum pbd_shaper
-resolve_shaper(enum pbd_shaper requested)
+static int
+setup_shaper(struct pbd_daemon *d)
 {
-        return requested == PBD_SHAPER_AUTO ? PBD_SHAPER_USERSPACE : requested;
+        bool netem = pbl_netem_available();
+        int r;
+
+        d->netem = netem;
+        d->shaper = d->cfg.shaper == PBD_SHAPER_AUTO
+                            ? (netem ? PBD_SHAPER_NETEM : PBD_SHAPER_USERSPACE)
+                            : d->cfg.shaper;
+        if (d->shaper == PBD_SHAPER_NETEM) {
+                if (!netem)
+                        log_warning("--shaper=netem, but this kernel has no sch_netem: link "
+                                    "conditions will be refused");
+                pbl_shape_setup(PBL_SHAPER_NETEM, NULL);
+                return 0;
+        }
+        r = pbl_shaper_new(&d->shaper_thread);
+        if (r < 0)
+                return log_error_errno(r, "starting the userspace shaper: %m");
+        pbl_shape_setup(PBL_SHAPER_USERSPACE, d->shaper_thread);
+        return 0;
 }
 
 int
@@ -105,10 +126,12 @@ pbd_daemon_init(struct pbd_daemon *d, int parent_fd)
         r = pb_self_outer_pid(&d->outer_pid);
         if (r < 0)
                 return log_error_errno(r, "reading our pid from /proc/self/status: %m");
-        d->shaper = resolve_shaper(d->cfg.shaper);
         r = pbl_netns_init();
         if (r < 0)
                 return log_error_errno(r, "opening our network namespace: %m");
+        r = setup_shaper(d);
+        if (r < 0)
+                return r;
         r = pbl_pidns_init();
         if (r < 0)
                 return log_error_errno(r, "opening our PID namespace: %m");
@@ -191,6 +214,9 @@ pbd_daemon_done(struct pbd_daemon *d)
                         dfr->cancel(dfr);
         if (d->labs.labs.tqh_last)
                 pbd_labs_done(d);
+        /* After the labs: their links hold the shaper's TAPs. */
+        pbl_shape_setup(PBL_SHAPER_USERSPACE, NULL);
+        d->shaper_thread = pbl_shaper_free(d->shaper_thread);
         d->server = pbd_server_free(d->server);
         d->schema = pb_schema_free(d->schema);
         json_decref(d->discover);

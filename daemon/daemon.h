@@ -53,6 +53,8 @@ struct pbd_config {
         size_t max_backlog; /* Output bytes queued per connection before it is dropped. */
 };
 
+struct pbl_shaper;
+
 struct pbd_daemon {
         struct ev_loop *loop;
         struct pbd_config cfg;
@@ -65,6 +67,8 @@ struct pbd_daemon {
         pid_t outer_pid;        /* Our pid as the host sees it (for /proc/<pid>/ns paths). */
         uid_t outer_uid;        /* The uid we run as on the host. */
         enum pbd_shaper shaper; /* In use: NETEM or USERSPACE. */
+        bool netem;             /* The kernel has sch_netem. */
+        struct pbl_shaper *shaper_thread; /* The userspace shaper, when in use. */
         int64_t started_usec;
 
         TAILQ_HEAD(, pbd_deferred) deferred;

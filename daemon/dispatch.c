@@ -29,6 +29,8 @@ static const struct {
         { pbd_methods_iface, &pbd_methods_iface_count },
         { pbd_methods_proc, &pbd_methods_proc_count },
         { pbd_methods_probe, &pbd_methods_probe_count },
+        { pbd_methods_region, &pbd_methods_region_count },
+        { pbd_methods_link, &pbd_methods_link_count },
 };
 
 static const struct pbd_method **index_;

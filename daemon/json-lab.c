@@ -10,6 +10,7 @@
 #include "labs.h"
 #include "model.h"
 #include "pb-macro.h"
+#include "shape.h"
 
 struct pbd_router_cfg *
 pbd_router_cfg_new(void)
@@ -22,6 +23,8 @@ pbd_router_cfg_new(void)
         strcpy(c->nat_v6, "none");
         c->firewall = json_string("none");
         c->downlink_condition = json_null();
+        c->uplink_condition = json_null();
+        strcpy(c->uplink_direction, "up");
         if (!c->firewall) {
                 free(c);
                 return NULL;
@@ -37,6 +40,7 @@ pbd_router_cfg_free(struct pbd_router_cfg *c)
         json_decref(c->nat_config);
         json_decref(c->firewall);
         json_decref(c->downlink_condition);
+        json_decref(c->uplink_condition);
         free(c);
 }
 
@@ -75,6 +79,7 @@ pbd_device_free_ext(struct pbl_device *d)
 void
 pbd_lab_free_ext(struct pbl_lab *lab)
 {
+        struct pbl_region_link *l;
         struct pbl_router *r;
         struct pbl_device *d;
 
@@ -84,6 +89,10 @@ pbd_lab_free_ext(struct pbl_lab *lab)
         }
         TAILQ_FOREACH (d, &lab->devices, link)
                 pbd_device_free_ext(d);
+        TAILQ_FOREACH (l, &lab->region_links, link) {
+                json_decref(l->ext);
+                l->ext = NULL;
+        }
 }
 
 json_t *
@@ -160,19 +169,19 @@ pbd_router_json(const struct pbl_router *r)
         const struct pbd_router_cfg *c = router_cfg(r);
 
         return json_pack(
-                "{s:s, s:s?, s:{s:s, s:o, s:o, s:o, s:s}, "
+                "{s:s, s:s?, s:{s:s, s:o, s:o, s:o, s:s, s:O, s:s}, "
                 "s:{s:o, s:o, s:o, s:o, s:o, s:s}, s:s, s:O?, s:s, s:O, s:b, s:s, s:o, s:s?, "
                 "s:s?, s:O, s:o, s:o}",
                 "name", r->node.name, "preset", c->preset[0] ? c->preset : NULL, "uplink", "iface",
                 r->wan_name, "ip", pbd_json_ip(&r->wan4), "ip6", pbd_json_ip(&r->wan6), "ll6",
-                pbd_json_ip(&r->wan_ll6), "peer", r->port_name, "downstream", "cidr",
-                pbd_json_prefix(&r->lan.v4), "gw", pbd_json_ip(&r->lan.gw4), "cidr6",
-                pbd_json_prefix(&r->lan.v6), "gw6", pbd_json_ip(&r->lan.gw6), "ll6",
-                pbd_json_ip(&r->lan.ll6), "bridge", "br-lan", "nat", c->nat, "nat_config",
-                c->nat_config, "nat_v6", c->nat_v6, "firewall", c->firewall,
-                "block_icmp_frag_needed", c->block_icmp_frag_needed, "ip_support",
+                pbd_json_ip(&r->wan_ll6), "peer", r->port_name, "condition", c->uplink_condition,
+                "direction", c->uplink_direction, "downstream", "cidr", pbd_json_prefix(&r->lan.v4),
+                "gw", pbd_json_ip(&r->lan.gw4), "cidr6", pbd_json_prefix(&r->lan.v6), "gw6",
+                pbd_json_ip(&r->lan.gw6), "ll6", pbd_json_ip(&r->lan.ll6), "bridge", "br-lan",
+                "nat", c->nat, "nat_config", c->nat_config, "nat_v6", c->nat_v6, "firewall",
+                c->firewall, "block_icmp_frag_needed", c->block_icmp_frag_needed, "ip_support",
                 ip_support_name(r->ip_support), "mtu", r->mtu ? json_integer(r->mtu) : json_null(),
-                "region", c->region[0] ? c->region : NULL, "upstream",
+                "region", r->region ? r->region->name : NULL, "upstream",
                 r->upstream ? r->upstream->node.name : NULL, "downlink_condition",
                 c->downlink_condition, "devices", router_devices(r), "routers", router_children(r));
 }
@@ -216,36 +225,115 @@ pbd_device_json(const struct pbl_device *d)
 }
 
 json_t *
+pbd_region_json(const struct pbl_region *rg)
+{
+        const struct pbl_region_link *l;
+        json_t *links = json_array();
+
+        if (!links)
+                return NULL;
+        TAILQ_FOREACH (l, &rg->router->node.lab->region_links, link)
+                if (l->a == rg || l->b == rg)
+                        json_array_append_new(links,
+                                              json_string(l->a == rg ? l->b->name : l->a->name));
+        return json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", rg->name, "router",
+                         rg->router->node.name, "cidr4", pbd_json_prefix(&rg->block4), "cidr6",
+                         pbd_json_prefix(&rg->block6), "links", links);
+}
+
+json_t *
+pbd_region_link_json(const struct pbl_region_link *l)
+{
+        return json_pack(
+                "{s:s, s:s, s:O, s:b, s:o, s:o, s:s, s:s, s:s, s:s}", "a", l->a->name, "b",
+                l->b->name, "condition", l->ext ? l->ext : json_null(), "broken", l->broken,
+                "a_to_b", pbd_condition_json(&l->ab), "b_to_a", pbd_condition_json(&l->ba),
+                "shaper_a_to_b", pbl_shape_backend(l->ab_shape), "shaper_b_to_a",
+                pbl_shape_backend(l->ba_shape), "iface_a", l->a_ifname, "iface_b", l->b_ifname);
+}
+
+/* One link's entry: a is the child side, b the parent side. */
+static int
+append_link(json_t *arr, const char *a, const char *a_iface, const char *b, const char *b_iface,
+            const struct pbl_link_cond *lc)
+{
+        if (!lc->up && !lc->down)
+                return 0;
+        return json_array_append_new(
+                arr,
+                json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s}", "a", a, "iface_a", a_iface,
+                          "b", b, "iface_b", b_iface, "a_to_b",
+                          pbd_condition_json(pbl_shape_condition(lc->up)), "b_to_a",
+                          pbd_condition_json(pbl_shape_condition(lc->down)), "shaper_a_to_b",
+                          pbl_shape_backend(lc->up), "shaper_b_to_a", pbl_shape_backend(lc->down)));
+}
+
+json_t *
+pbd_links_json(const struct pbl_lab *lab)
+{
+        const struct pbl_router *r;
+        const struct pbl_device *d;
+        const struct pbl_iface *i;
+        json_t *arr = json_array();
+
+        if (!arr)
+                return NULL;
+        TAILQ_FOREACH (d, &lab->devices, link)
+                TAILQ_FOREACH (i, &d->ifaces, link)
+                        if (append_link(arr, d->node.name, i->name, i->router->node.name,
+                                        i->port_name, &i->lc) < 0)
+                                goto fail;
+        TAILQ_FOREACH (r, &lab->routers, link)
+                if (append_link(arr, r->node.name, r->wan_name,
+                                r->upstream ? r->upstream->node.name : "ix", r->port_name,
+                                &r->uplink) < 0)
+                        goto fail;
+        return arr;
+fail:
+        json_decref(arr);
+        return NULL;
+}
+
+json_t *
 pbd_lab_summary(struct pbd_lab *lab)
 {
         return json_pack("{s:s, s:s, s:s?, s:s, s:o, s:i, s:i, s:i, s:i}", "name", lab->name,
                          "lifetime", lab->lifetime == PBD_LIFETIME_SESSION ? "session" : "daemon",
                          "outdir", lab->outdir, "created", lab->created, "ix",
                          pbd_ix_json(lab->engine), "routers", (int)lab->engine->n_routers,
-                         "devices", (int)lab->engine->n_devices, "regions", 0, "procs",
-                         (int)pbd_proc_count_running(lab));
+                         "devices", (int)lab->engine->n_devices, "regions",
+                         (int)lab->engine->n_regions, "procs", (int)pbd_proc_count_running(lab));
 }
 
 json_t *
 pbd_lab_state(struct pbd_lab *lab)
 {
-        json_auto_t *routers = json_array(), *devices = json_array();
+        json_auto_t *routers = json_array(), *devices = json_array(), *regions = json_array(),
+                    *rlinks = json_array(), *links = pbd_links_json(lab->engine);
+        struct pbl_region_link *l;
+        struct pbl_region *rg;
         struct pbl_router *r;
         struct pbl_device *d;
 
-        if (!routers || !devices)
+        if (!routers || !devices || !regions || !rlinks || !links)
                 return NULL;
+        TAILQ_FOREACH (rg, &lab->engine->regions, link)
+                if (json_array_append_new(regions, pbd_region_json(rg)) < 0)
+                        return NULL;
+        TAILQ_FOREACH (l, &lab->engine->region_links, link)
+                if (json_array_append_new(rlinks, pbd_region_link_json(l)) < 0)
+                        return NULL;
         TAILQ_FOREACH (r, &lab->engine->routers, link)
                 if (json_array_append_new(routers, pbd_router_json(r)) < 0)
                         return NULL;
         TAILQ_FOREACH (d, &lab->engine->devices, link)
                 if (json_array_append_new(devices, pbd_device_json(d)) < 0)
                         return NULL;
-        return json_pack("{s:s, s:s, s:s?, s:s, s:I, s:o, s:O, s:O, s:[], s:[], s:[], s:o, s:o}",
+        return json_pack("{s:s, s:s, s:s?, s:s, s:I, s:o, s:O, s:O, s:O, s:O, s:O, s:o, s:o}",
                          "name", lab->name, "lifetime",
                          lab->lifetime == PBD_LIFETIME_SESSION ? "session" : "daemon", "outdir",
                          lab->outdir, "created", lab->created, "seq", (json_int_t)lab->seq, "ix",
                          pbd_ix_json(lab->engine), "routers", routers, "devices", devices,
-                         "regions", "region_links", "links", "procs", pbd_proc_state(lab),
-                         "reflectors", pbd_probe_state(lab));
+                         "regions", regions, "region_links", rlinks, "links", links, "procs",
+                         pbd_proc_state(lab), "reflectors", pbd_probe_state(lab));
 }

@@ -35,11 +35,16 @@ method_info(struct pbd_call *call, json_t *params, json_t **ret_result, struct p
         for (size_t i = 0; i < ELEMENTSOF(features); i++)
                 if (json_array_append_new(feat, json_string(features[i])) < 0)
                         return -ENOMEM;
+        /* The kernel's netem, if it has it; the userspace shaper is always built in. */
+        if (d->netem && json_array_append_new(feat, json_string("netem")) < 0)
+                return -ENOMEM;
+        if (json_array_append_new(feat, json_string("userspace-shaper")) < 0)
+                return -ENOMEM;
         res = json_pack("{s:s, s:i, s:I, s:I, s:b, s:s, s:O, s:i, s:i, s:I, s:s?}", "version",
                         PB_VERSION, "api_version", PB_API_VERSION, "pid", (json_int_t)d->outer_pid,
                         "uid", (json_int_t)d->outer_uid, "rootless", d->rootless, "shaper",
-                        pbd_shaper_to_string(d->shaper), "features", feat, "labs", 0, "connections",
-                        (int)d->server->n_conns, "uptime_ms",
+                        pbd_shaper_to_string(d->shaper), "features", feat, "labs",
+                        (int)d->labs.n_labs, "connections", (int)d->server->n_conns, "uptime_ms",
                         (json_int_t)((pbd_now_usec() - d->started_usec) / 1000), "outdir",
                         d->cfg.outdir);
         if (!res)

@@ -54,14 +54,19 @@ pbd_lookup_iface(struct pbd_call *call, json_t *params, struct pbd_lab **ret_lab
 }
 
 int
-pbd_check_condition(json_t *condition, const char *param, struct pb_rpc_error *reterr)
+pbd_parse_iface_condition(json_t *condition, const char *direction, struct pbl_condition *ret_cond,
+                          enum pbl_direction *ret_dir, const char *param,
+                          struct pb_rpc_error *reterr)
 {
-        if (!condition || json_is_null(condition))
-                return 0;
-        pb_rpc_errorf(reterr, PB_ERR_UNSUPPORTED,
-                      "link conditions are not available in this build yet");
-        snprintf(reterr->parameter, sizeof(reterr->parameter), "%s", param);
-        return -EOPNOTSUPP;
+        int r = pbd_condition_from_json(condition, ret_cond, param, reterr);
+
+        if (r < 0)
+                return r;
+        if (pbd_direction_from_string(direction, ret_dir) < 0 ||
+            (direction && strchr(direction, '-')))
+                return pb_rpc_error_param(reterr, "direction",
+                                          "direction is \"up\", \"down\" or \"both\"");
+        return 0;
 }
 
 int
@@ -71,7 +76,7 @@ pbd_attach_iface_cfg(struct pbl_iface *i, json_t *condition, const char *directi
 
         if (!c)
                 return -ENOMEM;
-        if (condition) {
+        if (condition && !json_is_null(condition)) {
                 json_decref(c->condition);
                 c->condition = json_incref(condition);
         }
@@ -86,6 +91,7 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
 {
         json_t *ifaces = json_object_get(params, "ifaces"), *spec_if;
         struct pbl_iface_spec specs[MAX_IFACES];
+        struct pbl_condition conds[MAX_IFACES];
         struct pbl_device_spec spec = {
                 .name = json_string_value(json_object_get(params, "name")),
                 .ifaces = specs,
@@ -109,11 +115,17 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
                 char param[40];
 
                 snprintf(param, sizeof(param), "ifaces[%zu].condition", k);
-                r = pbd_check_condition(json_object_get(spec_if, "condition"), param, reterr);
+                specs[k] = (struct pbl_iface_spec){
+                        .name = json_string_value(json_object_get(spec_if, "name")),
+                        .router = json_string_value(json_object_get(spec_if, "router")),
+                        .condition = &conds[k],
+                };
+                r = pbd_parse_iface_condition(
+                        json_object_get(spec_if, "condition"),
+                        json_string_value(json_object_get(spec_if, "direction")), &conds[k],
+                        &specs[k].direction, param, reterr);
                 if (r < 0)
                         return r;
-                specs[k].name = json_string_value(json_object_get(spec_if, "name"));
-                specs[k].router = json_string_value(json_object_get(spec_if, "router"));
         }
         spec.n_ifaces = (unsigned)json_array_size(ifaces);
 

@@ -44,14 +44,16 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
                 .router = json_string_value(json_object_get(params, "router")),
         };
         json_t *cond = json_object_get(params, "condition");
+        struct pbl_condition c;
         struct pbl_status st = { 0 };
         struct pbl_device *dev;
         struct pbl_iface *i;
         struct pbd_lab *lab;
         int r;
 
+        spec.condition = &c;
         r = pbd_lookup_device(call, params, "device", &lab, &dev, reterr);
-        r = r ?: pbd_check_condition(cond, "condition", reterr);
+        r = r ?: pbd_parse_iface_condition(cond, NULL, &c, &spec.direction, "condition", reterr);
         if (r < 0)
                 return r;
         r = pbl_iface_add(dev, &spec, &i, &st);
@@ -213,6 +215,39 @@ method_add_ip(struct pbd_call *call, json_t *params, json_t **ret_result,
         return reply_device(dev, ret_result);
 }
 
+static int
+method_set_condition(struct pbd_call *call, json_t *params, json_t **ret_result,
+                     struct pb_rpc_error *reterr)
+{
+        json_t *cond = json_object_get(params, "condition");
+        const char *dirname = json_string_value(json_object_get(params, "direction"));
+        struct pbl_status st = { 0 };
+        struct pbd_iface_cfg *cfg;
+        enum pbl_direction dir;
+        struct pbl_condition c;
+        struct pbl_device *dev;
+        struct pbl_iface *i;
+        struct pbd_lab *lab;
+        int r;
+
+        r = pbd_lookup_iface(call, params, &lab, &dev, &i, reterr);
+        r = r ?: pbd_parse_iface_condition(cond, dirname, &c, &dir, "condition", reterr);
+        if (r < 0)
+                return r;
+        r = pbl_iface_set_condition(i, &c, dir, &st);
+        if (r < 0)
+                return pbd_status_to_error(&st, r, reterr);
+        cfg = i->ext;
+        json_decref(cfg->condition);
+        cfg->condition = json_incref(cond ? cond : json_null());
+        snprintf(cfg->direction, sizeof(cfg->direction), "%s", pbd_direction_to_string(dir));
+        pbd_event(lab, "condition_changed",
+                  json_pack("{s:s, s:s, s:s, s:O, s:s}", "target", "iface", "device",
+                            dev->node.name, "iface", i->name, "condition", cfg->condition,
+                            "direction", cfg->direction));
+        return reply_device(dev, ret_result);
+}
+
 const struct pbd_method pbd_methods_iface[] = {
         { "iface.add", method_add, PBD_METHOD_MUTATES },
         { "iface.add_ip", method_add_ip, PBD_METHOD_MUTATES },
@@ -220,6 +255,7 @@ const struct pbd_method pbd_methods_iface[] = {
         { "iface.remove", method_remove, PBD_METHOD_MUTATES },
         { "iface.renew_ip", method_renew_ip, PBD_METHOD_MUTATES },
         { "iface.replug", method_replug, PBD_METHOD_MUTATES },
+        { "iface.set_condition", method_set_condition, PBD_METHOD_MUTATES },
         { "iface.up", method_up, PBD_METHOD_MUTATES },
 };
 const size_t pbd_methods_iface_count = ELEMENTSOF(pbd_methods_iface);

@@ -29,6 +29,8 @@ parse_addressing(json_t *obj, struct pbl_addressing *plan, struct pb_rpc_error *
                 { "private4", offsetof(struct pbl_addressing, private4) },
                 { "public6", offsetof(struct pbl_addressing, public6) },
                 { "private6", offsetof(struct pbl_addressing, private6) },
+                { "regions4", offsetof(struct pbl_addressing, regions4) },
+                { "regions6", offsetof(struct pbl_addressing, regions6) },
         };
 
         pbl_addressing_default(plan);

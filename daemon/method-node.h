@@ -18,8 +18,13 @@ int pbd_lookup_iface(struct pbd_call *call, json_t *params, struct pbd_lab **ret
                      struct pbl_device **ret_dev, struct pbl_iface **ret,
                      struct pb_rpc_error *reterr);
 
-/* Refuses non-null link conditions until the shaper lands (Unsupported). */
-int pbd_check_condition(json_t *condition, const char *param, struct pb_rpc_error *reterr);
+/*
+ * Parses an interface's "condition" (JSON, may be NULL) and "direction"
+ * (NULL: up); errors name 'param'.
+ */
+int pbd_parse_iface_condition(json_t *condition, const char *direction,
+                              struct pbl_condition *ret_cond, enum pbl_direction *ret_dir,
+                              const char *param, struct pb_rpc_error *reterr);
 
 /* Gives 'i' its daemon-side configuration. */
 int pbd_attach_iface_cfg(struct pbl_iface *i, json_t *condition, const char *direction);

@@ -37,22 +37,10 @@ ip_support_from(const char *s)
         return PBL_IP_V4_ONLY;
 }
 
-static int
-unsupported(struct pb_rpc_error *reterr, const char *param, const char *what)
-{
-        pb_rpc_errorf(reterr, PB_ERR_UNSUPPORTED, "%s is not available in this build yet", what);
-        snprintf(reterr->parameter, sizeof(reterr->parameter), "%s", param);
-        return -EOPNOTSUPP;
-}
-
-/*
- * Resolves preset and explicit fields into 'spec' and 'cfg'.  Features not
- * built yet (link conditions, regions, NAT64) are refused with
- * patchbay.Unsupported rather than silently ignored.
- */
+/* Resolves preset and explicit fields into 'spec' and 'cfg'. */
 static int
 resolve(json_t *params, struct pbl_router_spec *spec, struct pbd_router_cfg *cfg,
-        struct pb_rpc_error *reterr)
+        struct pbl_condition *downlink, struct pb_rpc_error *reterr)
 {
         const char *preset = json_string_value(json_object_get(params, "preset"));
         const char *nat = json_string_value(json_object_get(params, "nat"));
@@ -114,12 +102,10 @@ resolve(json_t *params, struct pbl_router_spec *spec, struct pbd_router_cfg *cfg
         spec->mtu = (unsigned)json_integer_value(json_object_get(params, "mtu"));
 
         r = pbd_policy_from_cfg(cfg, &spec->policy, reterr);
+        r = r ?: pbd_condition_from_json(cond, downlink, "downlink_condition", reterr);
         if (r < 0)
                 return r;
-        if (!json_is_null(cfg->downlink_condition))
-                return unsupported(reterr, "downlink_condition", "a downlink condition");
-        if (json_object_get(params, "region"))
-                return unsupported(reterr, "region", "a region");
+        spec->downlink = downlink;
         return 0;
 }
 
@@ -151,7 +137,9 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
                 .upstream = json_string_value(json_object_get(params, "upstream")),
                 .ip_support = PBL_IP_V4_ONLY,
         };
+        const char *region = json_string_value(json_object_get(params, "region"));
         struct pbd_router_cfg *cfg = pbd_router_cfg_new();
+        struct pbl_condition downlink;
         struct pbl_status st = { 0 };
         struct pbl_router *router;
         struct pbd_lab *lab;
@@ -160,7 +148,16 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
         if (!cfg)
                 return -ENOMEM;
         r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
-        r = r ?: resolve(params, &spec, cfg, reterr);
+        r = r ?: resolve(params, &spec, cfg, &downlink, reterr);
+        if (r >= 0 && region) {
+                spec.region = pbl_lab_region(lab->engine, region);
+                if (!spec.region) {
+                        pb_rpc_errorf(reterr, PB_ERR_NO_SUCH_REGION,
+                                      "no region named '%s' in lab '%s'", region, lab->name);
+                        snprintf(reterr->parameter, sizeof(reterr->parameter), "region");
+                        r = -ENOENT;
+                }
+        }
         if (r < 0) {
                 pbd_router_cfg_free(cfg);
                 return r;
@@ -370,11 +367,41 @@ method_flush_nat(struct pbd_call *call, json_t *params, json_t **ret_result,
         return 0;
 }
 
+static int
+method_set_downlink_condition(struct pbd_call *call, json_t *params, json_t **ret_result,
+                              struct pb_rpc_error *reterr)
+{
+        json_t *cond = json_object_get(params, "condition");
+        struct pbl_status st = { 0 };
+        struct pbd_router_cfg *cfg;
+        struct pbl_router *router;
+        struct pbl_condition c;
+        struct pbd_lab *lab;
+        int r;
+
+        r = lookup_router(call, params, &lab, &router, reterr);
+        r = r ?: pbd_condition_from_json(cond, &c, "condition", reterr);
+        if (r < 0)
+                return r;
+        r = pbl_router_set_downlink(router, &c, &st);
+        if (r < 0)
+                return pbd_status_to_error(&st, r, reterr);
+        cfg = router->ext;
+        json_decref(cfg->downlink_condition);
+        cfg->downlink_condition = json_incref(cond ? cond : json_null());
+        pbd_event(lab, "condition_changed",
+                  json_pack("{s:s, s:s, s:O}", "target", "downlink", "router", router->node.name,
+                            "condition", cfg->downlink_condition));
+        *ret_result = pbd_router_json(router);
+        return *ret_result ? 0 : -ENOMEM;
+}
+
 const struct pbd_method pbd_methods_router[] = {
         { "router.add", method_add, PBD_METHOD_MUTATES },
         { "router.flush_nat", method_flush_nat, PBD_METHOD_MUTATES },
         { "router.get", method_get, 0 },
         { "router.remove", method_remove, PBD_METHOD_MUTATES },
+        { "router.set_downlink_condition", method_set_downlink_condition, PBD_METHOD_MUTATES },
         { "router.set_firewall", method_set_firewall, PBD_METHOD_MUTATES },
         { "router.set_nat", method_set_nat, PBD_METHOD_MUTATES },
         { "router.set_nat_v6", method_set_nat_v6, PBD_METHOD_MUTATES },

@@ -23,7 +23,8 @@ struct pbd_router_cfg {
         json_t *firewall; /* A preset name (string) or a custom object. */
         bool block_icmp_frag_needed;
         json_t *downlink_condition; /* JSON null when none. */
-        char region[PBL_NAME_MAX];  /* "" outside regions. */
+        json_t *uplink_condition;   /* link.set_condition on its uplink; JSON null when none. */
+        char uplink_direction[8];   /* "up", "down", "both" (up: towards the parent). */
 };
 
 struct pbd_iface_cfg {
@@ -61,11 +62,28 @@ int pbd_firewall_from_json(json_t *fw, struct pbl_firewall *ret, struct pb_rpc_e
 int pbd_policy_from_cfg(const struct pbd_router_cfg *c, struct pbl_policy *ret,
                         struct pb_rpc_error *reterr);
 
+/*
+ * A condition from its JSON (null, a preset name, or an object with an
+ * optional base preset); errors name 'param'.  Null yields a null
+ * condition (pbl_condition_is_null()).
+ */
+int pbd_condition_from_json(json_t *j, struct pbl_condition *ret, const char *param,
+                            struct pb_rpc_error *reterr);
+/* The condition's values as an object (JSON null for none). */
+json_t *pbd_condition_json(const struct pbl_condition *c);
+/* "up"/"a-to-b", "down"/"b-to-a", "both" (NULL: up); -EINVAL otherwise. */
+int pbd_direction_from_string(const char *s, enum pbl_direction *ret);
+const char *pbd_direction_to_string(enum pbl_direction d);
+
 /* JSON views (new references, NULL on ENOMEM). */
 json_t *pbd_router_json(const struct pbl_router *r);
 json_t *pbd_device_json(const struct pbl_device *d);
 json_t *pbd_iface_json(const struct pbl_iface *i);
 json_t *pbd_ix_json(const struct pbl_lab *lab);
+json_t *pbd_region_json(const struct pbl_region *rg);
+json_t *pbd_region_link_json(const struct pbl_region_link *l);
+/* Every link that carries a condition, with what each direction does and how. */
+json_t *pbd_links_json(const struct pbl_lab *lab);
 
 /* "a.b.c.d" / "x::y" or JSON null for an absent address. */
 json_t *pbd_json_ip(const struct pbl_ip *ip);

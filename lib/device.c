@@ -173,7 +173,7 @@ drop_other_defaults(struct pbl_device *d, const struct pbl_iface *i)
 }
 
 static struct pbl_iface *
-iface_new(struct pbl_device *d, const char *name)
+iface_new(struct pbl_device *d, const struct pbl_iface_spec *spec)
 {
         struct pbl_iface *i = calloc(1, sizeof(*i));
 
@@ -182,8 +182,19 @@ iface_new(struct pbl_device *d, const char *name)
         i->dev = d;
         i->id = d->node.lab->next_id++;
         i->up = true;
-        snprintf(i->name, sizeof(i->name), "%s", name);
+        snprintf(i->name, sizeof(i->name), "%s", spec->name);
+        i->lc.set = spec->condition && !pbl_condition_is_null(spec->condition);
+        if (i->lc.set)
+                i->lc.cond = *spec->condition;
+        i->lc.dir = spec->direction ? spec->direction : PBL_DIR_UP;
         return i;
+}
+
+/* Puts the link's conditions in force, if it has any. */
+static int
+shape(struct pbl_iface *i, struct pbl_status *st)
+{
+        return pbl_iface_shaped(i) ? pbl_iface_reapply_condition(i, st) : 0;
 }
 
 void
@@ -195,6 +206,7 @@ pbl_device_free(struct pbl_device *d)
                 return;
         while ((i = TAILQ_FIRST(&d->ifaces))) {
                 TAILQ_REMOVE(&d->ifaces, i, link);
+                pbl_link_cond_release(&i->lc);
                 free(i);
         }
         pbl_node_done(&d->node);
@@ -263,7 +275,7 @@ pbl_device_add(struct pbl_lab *lab, const struct pbl_device_spec *spec, struct p
                 r = check_iface_spec(lab, d, &spec->ifaces[k], param, rparam, &router, st);
                 if (r < 0)
                         break;
-                i = iface_new(d, spec->ifaces[k].name);
+                i = iface_new(d, &spec->ifaces[k]);
                 if (!i) {
                         r = -ENOMEM;
                         break;
@@ -302,9 +314,15 @@ pbl_device_add(struct pbl_lab *lab, const struct pbl_device_spec *spec, struct p
                 r = queue_default_routes(b, d->default_via);
         if (r >= 0)
                 r = pbl_nl_batch_run(b, &st->sys);
+        TAILQ_FOREACH (i, &d->ifaces, link) {
+                if (r < 0)
+                        break;
+                r = shape(i, st);
+        }
 
         if (r < 0) {
                 TAILQ_FOREACH (i, &d->ifaces, link) {
+                        pbl_link_cond_release(&i->lc);
                         unwire(i);
                         release_host(i);
                 }
@@ -369,7 +387,7 @@ pbl_iface_add(struct pbl_device *d, const struct pbl_iface_spec *spec, struct pb
         r = check_iface_spec(d->node.lab, d, spec, "iface", "router", &router, st);
         if (r < 0)
                 return r;
-        i = iface_new(d, spec->name);
+        i = iface_new(d, spec);
         if (!i)
                 return -ENOMEM;
         r = assign_host(d, i, router, st);
@@ -379,7 +397,9 @@ pbl_iface_add(struct pbl_device *d, const struct pbl_iface_spec *spec, struct pb
         r = r ?: queue_up(b, i, true);
         r = r ?: queue_addrs(b, i, true);
         r = r ?: pbl_nl_batch_run(b, &st->sys);
+        r = r ?: shape(i, st);
         if (r < 0) {
+                pbl_link_cond_release(&i->lc);
                 unwire(i);
                 release_host(i);
                 free(i);
@@ -399,6 +419,7 @@ pbl_iface_remove(struct pbl_device *d, struct pbl_iface *i, struct pbl_status *s
                 return pbl_fault(st, PBL_FAULT_INVALID_STATE, "iface",
                                  "cannot remove '%s', the last interface of device '%s'", i->name,
                                  d->node.name);
+        pbl_link_cond_release(&i->lc);
         unwire(i);
         release_host(i);
         i->router->n_children--;
@@ -440,6 +461,8 @@ pbl_iface_replug(struct pbl_device *d, struct pbl_iface *i, struct pbl_router *t
         }
 
         /* Swap: drop the old link, give the new one its name, bring it up. */
+        pbl_link_cond_release(&i->lc);
+        fresh.lc.up = fresh.lc.down = NULL;
         unwire(i);
         release_host(i);
         i->router->n_children--;
@@ -452,6 +475,8 @@ pbl_iface_replug(struct pbl_device *d, struct pbl_iface *i, struct pbl_router *t
         r = r ?: pbl_nl_batch_run(b, &st->sys);
         *i = fresh;
         to->n_children++;
+        /* The condition follows the interface (and meets the new router's downlink). */
+        r = r ?: shape(i, st);
         if (r < 0)
                 return r; /* The new link exists; report what the kernel refused. */
         if (d->default_via == i && i->up)

@@ -157,3 +157,20 @@ pbl_ip6_from_parts(uint64_t hi, uint64_t lo)
                 ip.bytes[i] = (uint8_t)lo;
         return ip;
 }
+
+struct pbl_prefix
+pbl_prefix_subnet(const struct pbl_prefix *pool, int sublen, uint64_t slot)
+{
+        struct pbl_prefix p = { .ip = pool->ip, .len = sublen };
+        int bits = pool->ip.family == AF_INET ? 32 : 128;
+        int shift = bits - sublen; /* Bit position of the slot's lowest bit. */
+        uint64_t carry = slot << (shift % 8);
+
+        /* Add 'slot' at bit 'shift' (byte-wise, big-endian). */
+        for (int i = (bits / 8) - 1 - shift / 8; i >= 0 && carry; i--) {
+                carry += p.ip.bytes[i];
+                p.ip.bytes[i] = (uint8_t)carry;
+                carry >>= 8;
+        }
+        return p;
+}

@@ -42,6 +42,9 @@ bool pbl_prefix_overlap(const struct pbl_prefix *a, const struct pbl_prefix *b);
 /* The address at host offset 'n' inside 'p' (n added to the low 64 bits). */
 struct pbl_ip pbl_prefix_host(const struct pbl_prefix *p, uint64_t n);
 
+/* Subnet number 'slot' of length 'sublen' inside 'pool' (slot < 2^16). */
+struct pbl_prefix pbl_prefix_subnet(const struct pbl_prefix *pool, int sublen, uint64_t slot);
+
 /* IPv4 convenience: a.b.c.d as a host-order integer. */
 struct pbl_ip pbl_ip4(uint32_t host_order);
 struct pbl_ip pbl_ip6_from_parts(uint64_t hi, uint64_t lo);

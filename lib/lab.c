@@ -121,6 +121,8 @@ pbl_addressing_default(struct pbl_addressing *a)
         prefix_set(&a->private4, "10.0.0.0/16");
         prefix_set(&a->public6, "2001:db8:1::/48");
         prefix_set(&a->private6, "fd10::/48");
+        prefix_set(&a->regions4, "198.19.0.0/16");
+        prefix_set(&a->regions6, "2001:db8:2::/48");
 }
 
 int
@@ -137,6 +139,9 @@ pbl_addressing_check(const struct pbl_addressing *a, struct pbl_status *st)
                 { &a->private4, "private4", AF_INET, 8, 24 },
                 { &a->public6, "public6", AF_INET6, 16, 64 },
                 { &a->private6, "private6", AF_INET6, 16, 64 },
+                /* 16 blocks of 16 LANs each: /20s of /24s, /52s of /64s at least. */
+                { &a->regions4, "regions4", AF_INET, 8, 16 },
+                { &a->regions6, "regions6", AF_INET6, 16, 56 },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(pools); i++) {
@@ -169,23 +174,6 @@ pool_slots(const struct pbl_prefix *pool, int sublen)
         return bits >= 16 ? POOL_SLOTS_MAX : 1 << bits;
 }
 
-static struct pbl_prefix
-pool_subnet(const struct pbl_prefix *pool, int sublen, int slot)
-{
-        struct pbl_prefix p = { .ip = pool->ip, .len = sublen };
-        int bits = pool->ip.family == AF_INET ? 32 : 128;
-        int shift = bits - sublen; /* Bit position of the slot's lowest bit. */
-
-        /* Add 'slot' at bit 'shift' (byte-wise, big-endian). */
-        for (int i = (bits / 8) - 1 - shift / 8, carry = slot << (shift % 8); i >= 0 && carry;
-             i--) {
-                carry += p.ip.bytes[i];
-                p.ip.bytes[i] = (uint8_t)carry;
-                carry >>= 8;
-        }
-        return p;
-}
-
 static int
 subnet_len(int family)
 {
@@ -216,6 +204,10 @@ pbl_lab_prefix_in_use(const struct pbl_lab *lab, const struct pbl_prefix *p)
 
         if (pbl_prefix_overlap(p, p->ip.family == AF_INET ? &lab->plan.ix4 : &lab->plan.ix6))
                 return true;
+        /* Region blocks are kept whole, taken or not: their routers' LANs come later. */
+        if (pbl_prefix_overlap(p,
+                               p->ip.family == AF_INET ? &lab->plan.regions4 : &lab->plan.regions6))
+                return true;
         TAILQ_FOREACH (r, &lab->routers, link) {
                 const struct pbl_prefix *lan = p->ip.family == AF_INET ? &r->lan.v4 : &r->lan.v6;
 
@@ -236,7 +228,7 @@ pbl_lab_take_subnet(struct pbl_lab *lab, int family, enum pbl_pool pool, struct 
 
                 if (pbl_bitmap_test(b, slot))
                         continue;
-                p = pool_subnet(pp, subnet_len(family), slot);
+                p = pbl_prefix_subnet(pp, subnet_len(family), slot);
                 if (pbl_lab_prefix_in_use(lab, &p))
                         continue;
                 pbl_bitmap_set(b, slot, true);
@@ -267,6 +259,8 @@ pbl_lab_pools_init(struct pbl_lab *lab)
         r |= pbl_bitmap_init(&lab->pool_private4, 1, pool_slots(&lab->plan.private4, 24) - 1);
         r |= pbl_bitmap_init(&lab->pool_public6, 1, pool_slots(&lab->plan.public6, 64) - 1);
         r |= pbl_bitmap_init(&lab->pool_private6, 1, pool_slots(&lab->plan.private6, 64) - 1);
+        r |= pbl_bitmap_init(&lab->region_slots, 0, PBL_MAX_REGIONS - 1);
+        r |= pbl_bitmap_init(&lab->region_link_slots, 0, PBL_MAX_REGION_LINKS - 1);
         return r ? -ENOMEM : 0;
 }
 
@@ -279,6 +273,8 @@ pbl_lab_pools_done(struct pbl_lab *lab)
         pbl_bitmap_done(&lab->pool_private4);
         pbl_bitmap_done(&lab->pool_public6);
         pbl_bitmap_done(&lab->pool_private6);
+        pbl_bitmap_done(&lab->region_slots);
+        pbl_bitmap_done(&lab->region_link_slots);
 }
 
 /* --- labs ---------------------------------------------------------------- */
@@ -333,6 +329,8 @@ pbl_lab_create(const char *name, unsigned id, const struct pbl_addressing *plan,
         lab->ix.netfd = lab->ix.mntfd = -1;
         TAILQ_INIT(&lab->routers);
         TAILQ_INIT(&lab->devices);
+        TAILQ_INIT(&lab->regions);
+        TAILQ_INIT(&lab->region_links);
 
         r = pbl_lab_pools_init(lab);
         if (r >= 0)
@@ -366,6 +364,7 @@ pbl_lab_destroy(struct pbl_lab *lab)
                 TAILQ_REMOVE(&lab->devices, d, link);
                 pbl_device_free(d);
         }
+        pbl_regions_free(lab);
         /* Children before parents, so no router outlives its own uplink's owner. */
         while ((r = TAILQ_LAST(&lab->routers, pbl_router_list))) {
                 TAILQ_REMOVE(&lab->routers, r, link);

@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "bitmap.h"
+#include "condition.h"
 #include "error.h"
 #include "ip.h"
 #include "nl.h"
@@ -122,6 +123,23 @@ struct pbl_policy {
         bool block_icmp_frag_needed;
 };
 
+struct pbl_shape;
+
+/* Which way a condition acts on a link (SPEC §6). */
+enum pbl_direction {
+        PBL_DIR_UP = 1 << 0,   /* Device (or child router) to its router. */
+        PBL_DIR_DOWN = 1 << 1, /* Router to the device (or child router). */
+        PBL_DIR_BOTH = PBL_DIR_UP | PBL_DIR_DOWN,
+};
+
+/* A condition as configured on a link, and the shapes that carry it out. */
+struct pbl_link_cond {
+        bool set;
+        struct pbl_condition cond;
+        enum pbl_direction dir;
+        struct pbl_shape *up, *down; /* In force, per direction. */
+};
+
 /* What every namespace-backed node has. */
 struct pbl_node {
         enum pbl_node_kind kind;
@@ -165,7 +183,15 @@ struct pbl_router {
         struct pbl_prefix npt6;   /* NPTv6: the external /64 (family 0 otherwise). */
         int npt6_slot;
         unsigned ct_defaults[3]; /* The kernel's conntrack timeouts (0: not read yet). */
-        void *ext;               /* Owned by the daemon (NAT/firewall config). */
+
+        struct pbl_region *region;      /* The region it lives in (behind its backbone). */
+        int region_subnet;              /* Its public LAN's slot in the region, or -1. */
+        struct pbl_region *backbone_of; /* Set on a region's backbone router. */
+
+        struct pbl_link_cond uplink; /* The link to the parent (or the IX). */
+        bool has_downlink;
+        struct pbl_condition downlink; /* Everything it sends into its LAN. */
+        void *ext;                     /* Owned by the daemon (NAT/firewall config). */
 };
 
 struct pbl_iface {
@@ -180,6 +206,7 @@ struct pbl_iface {
         int host;                    /* Host number on the router's LAN. */
         struct pbl_ip ip4, ip6, ll6; /* family 0 when absent. */
         bool up;
+        struct pbl_link_cond lc; /* Its link to the router. */
         unsigned n_extra;
         struct pbl_prefix extra[8]; /* iface.add_ip addresses (with the prefix length). */
         void *ext;                  /* Owned by the daemon (condition). */
@@ -198,6 +225,37 @@ struct pbl_device {
 /* Address plan (SPEC §3); every pool can be overridden per lab. */
 struct pbl_addressing {
         struct pbl_prefix ix4, ix6, public4, private4, public6, private6;
+        struct pbl_prefix regions4, regions6; /* 16 region blocks each (SPEC §5). */
+};
+
+#define PBL_MAX_REGIONS      16
+#define PBL_MAX_REGION_LINKS 64
+#define PBL_REGION_SUBNETS   16 /* /24s (and /64s) per region: 0 is its backbone LAN. */
+
+/* A region (SPEC §5): a backbone router on the IX owning a block of addresses. */
+struct pbl_region {
+        TAILQ_ENTRY(pbl_region) link;
+        char name[PBL_NAME_MAX];
+        int idx; /* Its block in the plan's regions4/regions6. */
+        struct pbl_prefix block4, block6;
+        struct pbl_router *router;  /* The backbone, "region_<name>". */
+        struct pbl_bitmap subnets;  /* Public LAN /24s (/64s) of its routers: 1.. */
+        int route[PBL_MAX_REGIONS]; /* Installed towards each region idx: link slot, or -1/-2. */
+        void *ext;
+};
+
+/* A link between two regions' backbones: a veth with a condition each way. */
+struct pbl_region_link {
+        TAILQ_ENTRY(pbl_region_link) link;
+        struct pbl_region *a, *b;
+        int slot;
+        char a_ifname[PBL_IFNAME_MAX], b_ifname[PBL_IFNAME_MAX]; /* In a's and b's backbone. */
+        int a_ifindex, b_ifindex;
+        struct pbl_ip a4, b4, a6, b6;
+        bool broken;
+        struct pbl_condition ab, ba; /* Configured, per direction. */
+        struct pbl_shape *ab_shape, *ba_shape;
+        void *ext;
 };
 
 struct pbl_lab {
@@ -214,7 +272,10 @@ struct pbl_lab {
         pid_t reaper; /* Its pid 1. */
         TAILQ_HEAD(pbl_router_list, pbl_router) routers;
         TAILQ_HEAD(pbl_device_list, pbl_device) devices;
-        unsigned n_routers, n_devices;
+        TAILQ_HEAD(pbl_region_list, pbl_region) regions;
+        TAILQ_HEAD(pbl_region_link_list, pbl_region_link) region_links;
+        unsigned n_routers, n_devices, n_regions, n_region_links;
+        struct pbl_bitmap region_slots, region_link_slots;
         unsigned next_id;
         void *ext;
 };
@@ -266,6 +327,9 @@ struct pbl_router_spec {
         struct pbl_prefix downstream_cidr;
         unsigned mtu;
         struct pbl_policy policy;
+        const struct pbl_condition *downlink; /* NULL: none. */
+        struct pbl_region *region;            /* Lives behind this region's backbone. */
+        struct pbl_region *backbone_of;       /* Internal: builds a region's backbone. */
 };
 
 int pbl_router_add(struct pbl_lab *lab, const struct pbl_router_spec *spec, struct pbl_router **ret,
@@ -290,6 +354,8 @@ int pbl_router_remove(struct pbl_lab *lab, struct pbl_router *r, struct pbl_stat
 struct pbl_iface_spec {
         const char *name;
         const char *router;
+        const struct pbl_condition *condition; /* NULL: none. */
+        enum pbl_direction direction;          /* 0: up. */
 };
 
 struct pbl_device_spec {
@@ -319,6 +385,91 @@ int pbl_iface_set_up(struct pbl_device *d, struct pbl_iface *iface, bool up, str
 int pbl_iface_renew_ip(struct pbl_device *d, struct pbl_iface *iface, struct pbl_status *st);
 int pbl_iface_add_ip(struct pbl_device *d, struct pbl_iface *iface, const struct pbl_prefix *p,
                      struct pbl_status *st);
+
+/* --- regions ------------------------------------------------------------ */
+
+struct pbl_region *pbl_lab_region(struct pbl_lab *lab, const char *name);
+
+/* The link between 'a' and 'b' (either order), or NULL. */
+struct pbl_region_link *pbl_region_link_find(struct pbl_lab *lab, const struct pbl_region *a,
+                                             const struct pbl_region *b);
+
+/*
+ * Creates a region: its backbone router "region_<name>" on the IX, whose LAN
+ * is the first /24 (and /64) of the region's block, hosts from .10.
+ */
+int pbl_region_add(struct pbl_lab *lab, const char *name, struct pbl_region **ret,
+                   struct pbl_status *st);
+
+/* Removes a region and its links; InUse while routers live in it. */
+int pbl_region_remove(struct pbl_lab *lab, struct pbl_region *rg, struct pbl_status *st);
+
+/*
+ * Links two regions' backbones with condition 'c' both ways (NULL: none)
+ * and recomputes inter-region routing.
+ */
+int pbl_region_link(struct pbl_lab *lab, struct pbl_region *a, struct pbl_region *b,
+                    const struct pbl_condition *c, struct pbl_region_link **ret,
+                    struct pbl_status *st);
+
+/* Changes a region link's condition: 'dir' UP is a-to-b, DOWN b-to-a.  Routing follows. */
+int pbl_region_link_set_condition(struct pbl_lab *lab, struct pbl_region_link *l,
+                                  const struct pbl_condition *c, enum pbl_direction dir,
+                                  struct pbl_status *st);
+
+/* Takes the link down for real (a partition) or back up; routing is recomputed. */
+int pbl_region_link_set_broken(struct pbl_lab *lab, struct pbl_region_link *l, bool broken,
+                               struct pbl_status *st);
+
+/*
+ * Routes between regions: each backbone reaches every other region's
+ * blocks over the path of lowest total latency through links that are up;
+ * an unreachable region is blackholed (a partition drops, it does not leak
+ * through the IX).
+ */
+int pbl_regions_route(struct pbl_lab *lab, struct pbl_status *st);
+
+/* Frees the lab's regions and links without touching the kernel (lab teardown). */
+void pbl_regions_free(struct pbl_lab *lab);
+
+/* --- link conditions -------------------------------------------------- */
+
+/*
+ * Sets the condition of a device interface's link ('c' NULL: none), acting
+ * in 'dir'.  The router's egress towards the interface also carries the
+ * router's downlink condition, composed with this one.  A failure leaves
+ * the old condition in force.
+ */
+int pbl_iface_set_condition(struct pbl_iface *i, const struct pbl_condition *c,
+                            enum pbl_direction dir, struct pbl_status *st);
+
+/* The router's downlink condition ('c' NULL: none), on every link of its LAN. */
+int pbl_router_set_downlink(struct pbl_router *r, const struct pbl_condition *c,
+                            struct pbl_status *st);
+
+/* The condition of a router's uplink (to its parent or the IX), acting in 'dir'. */
+int pbl_router_set_uplink_condition(struct pbl_router *r, const struct pbl_condition *c,
+                                    enum pbl_direction dir, struct pbl_status *st);
+
+/* Combines two conditions in series: delays add, losses compound, the lower rate wins. */
+struct pbl_condition pbl_condition_compose(const struct pbl_condition *a,
+                                           const struct pbl_condition *b);
+
+/*
+ * Re-applies an interface's condition (and its router's downlink) after its
+ * veth was rebuilt (replug) or first built.
+ */
+int pbl_iface_reapply_condition(struct pbl_iface *i, struct pbl_status *st);
+
+/* True if the link of 'i' carries a condition in either direction. */
+bool pbl_iface_shaped(const struct pbl_iface *i);
+
+/*
+ * Lets go of a link's shapes without touching the kernel: its interfaces
+ * are about to be deleted and take their qdiscs with them.  The configured
+ * condition stays (a replugged interface gets it back).
+ */
+void pbl_link_cond_release(struct pbl_link_cond *lc);
 
 /* --- helpers shared by the engine's files ------------------------------- */
 

@@ -93,6 +93,30 @@ pbl_nl_batch_add(struct pbl_nl_batch *b, uint16_t type, uint16_t flags, const ch
         return nlh;
 }
 
+int
+pbl_nl_batch_copy(struct pbl_nl_batch *b, const struct nlmsghdr *src, const char *fmt, ...)
+{
+        struct nlmsghdr *nlh;
+        va_list ap;
+
+        close_current(b);
+        if (b->n >= PBL_NL_BATCH_MAX || b->len + MNL_ALIGN(src->nlmsg_len) > sizeof(b->buf))
+                return -ENOBUFS;
+        if (b->n == 0)
+                b->first_seq = b->nl->seq;
+        nlh = (struct nlmsghdr *)(b->buf + b->len);
+        memcpy(nlh, src, src->nlmsg_len);
+        nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+        nlh->nlmsg_seq = b->nl->seq++;
+        nlh->nlmsg_pid = 0;
+        va_start(ap, fmt);
+        vsnprintf(b->ops[b->n], sizeof(b->ops[0]), fmt, ap);
+        va_end(ap);
+        b->n++;
+        b->len += MNL_ALIGN(src->nlmsg_len);
+        return 0;
+}
+
 void
 pbl_nl_extack(const struct nlmsghdr *nlh, char *buf, size_t n)
 {

@@ -55,6 +55,14 @@ struct nlmsghdr *pbl_nl_batch_add(struct pbl_nl_batch *b, uint16_t type, uint16_
                                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
+ * Appends a complete message built elsewhere (libnl's request builders):
+ * 'src' is copied, given the batch's sequence number and NLM_F_ACK.
+ * Returns 0 or -ENOBUFS when the batch is full.
+ */
+int pbl_nl_batch_copy(struct pbl_nl_batch *b, const struct nlmsghdr *src, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+/*
  * Sends every queued message and collects every ack.  Returns 0, or the
  * first failure (recorded in 'err').  The batch is empty afterwards.
  */

@@ -126,3 +126,10 @@ pbl_node_alloc_ifindex(struct pbl_node *n)
 {
         return n->next_ifindex++;
 }
+
+void
+pbl_node_note_ifindex(struct pbl_node *n, int ifindex)
+{
+        if (ifindex >= n->next_ifindex)
+                n->next_ifindex = ifindex + 1;
+}

@@ -20,6 +20,12 @@ struct pbl_nl_batch *pbl_node_batch(struct pbl_node *n);
 
 int pbl_node_alloc_ifindex(struct pbl_node *n);
 
+/*
+ * Records an ifindex the kernel chose (TAPs cannot be given one), so that
+ * later allocations stay clear of it.
+ */
+void pbl_node_note_ifindex(struct pbl_node *n, int ifindex);
+
 /* Address pools of a lab (lab.c); lab->plan must be set first. */
 int pbl_lab_pools_init(struct pbl_lab *lab);
 void pbl_lab_pools_done(struct pbl_lab *lab);

@@ -238,7 +238,9 @@ release(struct pbl_router *r)
         pbl_lab_put_subnet(lab, AF_INET, pool, r->lan.pool4);
         pbl_lab_put_subnet(lab, AF_INET6, pool, r->lan.pool6);
         pbl_lab_put_subnet(lab, AF_INET6, PBL_POOL_PUBLIC, r->npt6_slot);
-        r->lan.pool4 = r->lan.pool6 = r->npt6_slot = -1;
+        if (r->region && r->region_subnet > 0)
+                pbl_bitmap_set(&r->region->subnets, r->region_subnet, false);
+        r->lan.pool4 = r->lan.pool6 = r->npt6_slot = r->region_subnet = -1;
         r->wan_host = 0;
 }
 
@@ -247,6 +249,7 @@ pbl_router_free(struct pbl_router *r)
 {
         if (!r)
                 return;
+        pbl_link_cond_release(&r->uplink);
         pbl_node_done(&r->node);
         pbl_bitmap_done(&r->lan.hosts);
         free(r);
@@ -259,13 +262,20 @@ validate(struct pbl_lab *lab, const struct pbl_router_spec *spec, struct pbl_rou
         if (!pbl_name_valid(spec->name))
                 return pbl_fault(st, PBL_FAULT_BAD_NAME, "name", "invalid node name '%s'",
                                  spec->name);
-        if (strcmp(spec->name, "ix") == 0 || strncmp(spec->name, "region_", 7) == 0)
+        if (!spec->backbone_of &&
+            (strcmp(spec->name, "ix") == 0 || strncmp(spec->name, "region_", 7) == 0))
                 return pbl_fault(st, PBL_FAULT_BAD_NAME, "name", "node name '%s' is reserved",
                                  spec->name);
         if (pbl_lab_node(lab, spec->name))
                 return pbl_fault(st, PBL_FAULT_NAME_TAKEN, "name",
                                  "lab '%s' already has a node named '%s'", lab->name, spec->name);
         *ret_parent = NULL;
+        if (spec->region && spec->upstream)
+                return pbl_fault(st, PBL_FAULT_INVALID, "region",
+                                 "a router in a region hangs off the region's backbone: give "
+                                 "region or upstream, not both");
+        if (spec->region)
+                *ret_parent = spec->region->router;
         if (spec->upstream && !(*ret_parent = pbl_lab_router(lab, spec->upstream)))
                 return pbl_fault(st, PBL_FAULT_NO_SUCH_NODE, "upstream",
                                  "no router '%s' in lab '%s'", spec->upstream, lab->name);
@@ -328,9 +338,25 @@ allocate(struct pbl_lab *lab, struct pbl_router *r, const struct pbl_router_spec
         if (wan6)
                 r->wan_ll6 = pbl_ll6(lab->id, r->node.id, 1);
 
-        /* LAN subnets. */
-        r->lan.public4 = spec->pool == PBL_POOL_PUBLIC;
-        if (spec->has_downstream_cidr) {
+        /* LAN subnets: a backbone's and a public router's in a region come from its block. */
+        r->lan.public4 = spec->pool == PBL_POOL_PUBLIC || spec->backbone_of;
+        if (spec->backbone_of ||
+            (spec->region && spec->pool == PBL_POOL_PUBLIC && !spec->has_downstream_cidr)) {
+                struct pbl_region *rg = spec->backbone_of ? spec->backbone_of : spec->region;
+                int slot = spec->backbone_of ? 0 : pbl_bitmap_take(&rg->subnets);
+
+                if (slot < 0)
+                        return pbl_fault(st, PBL_FAULT_POOL_EXHAUSTED, "region",
+                                         "region '%s' has no free public LAN", rg->name);
+                r->region_subnet = spec->backbone_of ? -1 : slot;
+                if (want4)
+                        r->lan.v4 = pbl_prefix_subnet(&rg->block4, 24, (uint64_t)slot);
+                if (want6) {
+                        r->lan.v6 = pbl_prefix_subnet(&rg->block6, 64, (uint64_t)slot);
+                        r->lan.gw6 = pbl_prefix_host(&r->lan.v6, 1);
+                        r->lan.ll6 = pbl_ll6(lab->id, r->node.id, 2);
+                }
+        } else if (spec->has_downstream_cidr) {
                 r->lan.v4 = spec->downstream_cidr;
         } else if (want4) {
                 r->lan.pool4 = pbl_lab_take_subnet(lab, AF_INET, spec->pool, &r->lan.v4);
@@ -339,7 +365,7 @@ allocate(struct pbl_lab *lab, struct pbl_router *r, const struct pbl_router_spec
                                          "the %s IPv4 pool is exhausted",
                                          spec->pool == PBL_POOL_PUBLIC ? "public" : "private");
         }
-        if (want6) {
+        if (want6 && !r->lan.v6.ip.family) {
                 r->lan.pool6 = pbl_lab_take_subnet(lab, AF_INET6, spec->pool, &r->lan.v6);
                 if (r->lan.pool6 < 0)
                         return pbl_fault(st, PBL_FAULT_POOL_EXHAUSTED, NULL,
@@ -351,7 +377,8 @@ allocate(struct pbl_lab *lab, struct pbl_router *r, const struct pbl_router_spec
         if (r->lan.v4.ip.family)
                 r->lan.gw4 = pbl_prefix_host(&r->lan.v4, 1);
         h = r->lan.v4.ip.family ? (1 << (32 - r->lan.v4.len)) - 2 : 0xfffe;
-        return pbl_bitmap_init(&r->lan.hosts, 2, h);
+        /* A backbone's routers take .10 upwards, as on the IX. */
+        return pbl_bitmap_init(&r->lan.hosts, spec->backbone_of ? 10 : 2, h);
 }
 
 int
@@ -374,16 +401,25 @@ pbl_router_add(struct pbl_lab *lab, const struct pbl_router_spec *spec, struct p
         r->upstream = parent;
         r->ip_support = spec->ip_support;
         r->mtu = spec->mtu;
-        r->lan.pool4 = r->lan.pool6 = r->npt6_slot = -1;
+        r->lan.pool4 = r->lan.pool6 = r->npt6_slot = r->region_subnet = -1;
+        r->region = spec->region;
+        r->backbone_of = spec->backbone_of;
         snprintf(r->wan_name, sizeof(r->wan_name), "%s", parent ? "wan" : "ix");
         snprintf(r->port_name, sizeof(r->port_name), "r%u", r->node.id);
 
+        r->has_downlink = spec->downlink && !pbl_condition_is_null(spec->downlink);
+        if (r->has_downlink)
+                r->downlink = *spec->downlink;
         rr = allocate(lab, r, spec, st);
         if (rr >= 0) {
                 r->port_ifindex = pbl_node_alloc_ifindex(parent_node(r));
                 rr = build(r, spec, st);
         }
+        /* The parent's downlink reaches the new router too. */
+        if (rr >= 0 && parent && parent->has_downlink)
+                rr = pbl_router_set_uplink_condition(r, NULL, PBL_DIR_UP, st);
         if (rr < 0) {
+                pbl_link_cond_release(&r->uplink);
                 (void)return_routes(r, false, NULL);
                 unplug(r);
                 release(r);
@@ -401,6 +437,10 @@ pbl_router_add(struct pbl_lab *lab, const struct pbl_router_spec *spec, struct p
 int
 pbl_router_remove(struct pbl_lab *lab, struct pbl_router *r, struct pbl_status *st)
 {
+        if (r->backbone_of)
+                return pbl_fault(st, PBL_FAULT_INVALID_STATE, "name",
+                                 "router '%s' is the backbone of region '%s': remove the region",
+                                 r->node.name, r->backbone_of->name);
         if (r->n_children > 0) {
                 char who[160] = "";
                 size_t len = 0;

@@ -175,8 +175,8 @@ pbl_rtnl_route(struct pbl_nl_batch *b, bool add, bool replace, const struct pbl_
         rtm->rtm_dst_len = (uint8_t)r->dst.len;
         rtm->rtm_table = RT_TABLE_MAIN;
         rtm->rtm_protocol = RTPROT_STATIC;
-        rtm->rtm_scope = r->gw.family ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
-        rtm->rtm_type = RTN_UNICAST;
+        rtm->rtm_scope = r->gw.family || r->blackhole ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+        rtm->rtm_type = r->blackhole ? RTN_BLACKHOLE : RTN_UNICAST;
         if (r->dst.len)
                 mnl_attr_put(nlh, RTA_DST, pbl_ip_len(&r->dst.ip), r->dst.ip.bytes);
         if (r->gw.family)

@@ -61,6 +61,7 @@ struct pbl_route {
         struct pbl_prefix dst; /* dst.len 0: default route. */
         struct pbl_ip gw;      /* family 0: directly connected. */
         int oif;               /* 0: any. */
+        bool blackhole;        /* Drop: no gateway, no interface. */
 };
 
 /* RTM_NEWROUTE (with NLM_F_REPLACE when 'replace') or RTM_DELROUTE. */

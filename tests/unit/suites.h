@@ -17,5 +17,6 @@ Suite *make_dispatch_suite(void);
 Suite *make_observed_suite(void);
 
 Suite *make_alloc_suite(void);
+Suite *make_shape_suite(void);
 
 #endif
