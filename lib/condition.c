@@ -60,3 +60,10 @@ pbl_condition_equal(const struct pbl_condition *a, const struct pbl_condition *b
                a->duplicate_pct == b->duplicate_pct && a->corrupt_pct == b->corrupt_pct &&
                a->rate_kbit == b->rate_kbit;
 }
+
+bool
+pbl_condition_per_packet(const struct pbl_condition *c)
+{
+        return c && (c->loss_pct > 0 || c->duplicate_pct > 0 || c->corrupt_pct > 0 ||
+                     c->reorder_pct > 0 || c->jitter_ms > 0);
+}

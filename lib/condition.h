@@ -26,6 +26,13 @@ bool pbl_condition_is_null(const struct pbl_condition *c);
 /* True if only the rate is limited: the kernel's tbf does it alone. */
 bool pbl_condition_rate_only(const struct pbl_condition *c);
 
+/*
+ * True if 'c' acts on single frames (loss, duplication, corruption,
+ * reordering, jitter): each wire frame must then meet its own fate, so a
+ * GSO super-packet may not cross whole.
+ */
+bool pbl_condition_per_packet(const struct pbl_condition *c);
+
 bool pbl_condition_equal(const struct pbl_condition *a, const struct pbl_condition *b);
 
 #endif

@@ -30,16 +30,22 @@ pbl_rtnl_veth(struct pbl_nl_batch *b, const struct pbl_veth *v)
 {
         struct nlmsghdr *nlh;
         struct nlattr *linkinfo, *data, *peer;
-        struct ifinfomsg *pifi;
+        struct ifinfomsg *ifi, *pifi;
 
         nlh = pbl_nl_batch_add(b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, "RTM_NEWLINK veth %s/%s",
                                v->name, v->peer_name);
         if (!nlh)
                 return -ENOBUFS;
-        put_ifinfo(nlh, v->ifindex, v->up);
+        ifi = put_ifinfo(nlh, v->ifindex, v->up);
+        if (v->noarp) {
+                ifi->ifi_change |= IFF_NOARP;
+                ifi->ifi_flags |= IFF_NOARP;
+        }
         mnl_attr_put_strz(nlh, IFLA_IFNAME, v->name);
         if (v->mtu)
                 mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+        if (v->mac)
+                mnl_attr_put(nlh, IFLA_ADDRESS, 6, v->mac);
         if (v->master)
                 mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)v->master);
         linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
@@ -49,6 +55,10 @@ pbl_rtnl_veth(struct pbl_nl_batch *b, const struct pbl_veth *v)
         pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
         pifi->ifi_family = AF_UNSPEC;
         pifi->ifi_index = v->peer_ifindex;
+        if (v->noarp) {
+                pifi->ifi_change = IFF_NOARP;
+                pifi->ifi_flags = IFF_NOARP;
+        }
         /* Never IFF_UP here: the peer opens before the pair is linked and
          * veth_open() fails with ENOTCONN.  Callers raise it afterwards. */
         mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer_name);

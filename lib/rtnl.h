@@ -18,14 +18,16 @@
 struct pbl_veth {
         const char *name;
         int ifindex;
-        int master;   /* Bridge ifindex in this namespace, or 0. */
-        unsigned mtu; /* 0: kernel default. */
+        int master;         /* Bridge ifindex in this namespace, or 0. */
+        unsigned mtu;       /* 0: kernel default. */
+        const uint8_t *mac; /* 6 bytes, or NULL. */
         const char *peer_name;
         int peer_ifindex;
         int peer_netfd; /* -1: same namespace. */
         unsigned peer_mtu;
         const uint8_t *peer_mac; /* 6 bytes, or NULL. */
         bool up;                 /* This end only: the peer must be raised afterwards. */
+        bool noarp;              /* Both ends: IFF_NOARP. */
 };
 
 /* Field values meaning "leave as is" for pbl_rtnl_link_set(). */

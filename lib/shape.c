@@ -10,8 +10,8 @@
 #include "netns.h"
 #include "node.h"
 #include "pb-macro.h"
+#include "port.h"
 #include "shaper.h"
-#include "tap.h"
 #include "tc.h"
 
 enum backend {
@@ -26,19 +26,21 @@ struct pbl_shape {
         struct pbl_condition cond;
         /* Userspace only. */
         uint32_t link; /* In the shaper. */
-        int cap_ifindex;
+        struct pbl_port cap, inj;
         bool clsact;
 };
 
 static enum pbl_shaper_mode mode = PBL_SHAPER_USERSPACE;
 static struct pbl_shaper *shaper;
-static unsigned tap_serial;
+static unsigned port_serial;
 
 void
 pbl_shape_setup(enum pbl_shaper_mode m, struct pbl_shaper *s)
 {
         mode = m;
         shaper = s;
+        if (!s)
+                pbl_ports_done();
 }
 
 bool
@@ -139,6 +141,18 @@ build_clsact_delete(struct pbl_nl_batch *b, void *arg)
         return pbl_tc_clsact(b, *(int *)arg, false);
 }
 
+/* Lets go of the shaper's side: its sockets, then its ports. */
+static void
+release_ports(struct pbl_shape *s)
+{
+        if (s->link)
+                (void)pbl_shaper_remove(shaper, s->link);
+        s->link = 0;
+        pbl_port_delete(s->from.node, &s->cap);
+        pbl_port_delete(s->to.node, &s->inj);
+        s->cap.ifindex = s->inj.ifindex = 0;
+}
+
 /* Undoes whatever 's' put in the kernel; failures are ignored (links may be gone). */
 static void
 teardown(struct pbl_shape *s)
@@ -151,11 +165,10 @@ teardown(struct pbl_shape *s)
                 (void)run(s->from.node, build_root_delete, &s->from.ifindex, &scratch);
                 break;
         case BACKEND_USERSPACE:
-                /* Stop stealing frames first, then let the thread go of the TAPs. */
+                /* Stop stealing frames first, then take the path apart. */
                 if (s->clsact)
                         (void)run(s->from.node, build_clsact_delete, &s->from.ifindex, &scratch);
-                if (s->link)
-                        (void)pbl_shaper_remove(shaper, s->link);
+                release_ports(s);
                 break;
         }
 }
@@ -165,48 +178,50 @@ static int
 build_userspace(struct pbl_shape *s, struct pbl_error *err)
 {
         struct redirect_args ra;
-        char cap_name[16], inj_name[16];
-        int cap_fd = -1, inj_fd = -1, inj_ifindex, r;
+        unsigned serial = ++port_serial;
         uint8_t mac[6];
+        int r;
 
         if (!shaper)
                 return pbl_error_set(err, -EOPNOTSUPP, "the userspace shaper is not running");
+        r = pbl_ports_init(err);
+        if (r < 0)
+                return r;
         r = pbl_link_mac(s->to.node->netfd, s->to.ifindex, mac);
         if (r < 0)
-                return pbl_error_set(err, r, "reading the receiver's MAC address");
-        tap_serial++;
-        snprintf(cap_name, sizeof(cap_name), "pbc%u", tap_serial);
-        snprintf(inj_name, sizeof(inj_name), "pbi%u", tap_serial);
-        r = pbl_tap_create(s->from.node->netfd, cap_name, NULL, true, &cap_fd, &s->cap_ifindex);
+                return pbl_error_set(err, r, "reading the MAC address of the receiver");
+        r = pbl_port_capture(s->from.node, serial, &s->cap, err);
         if (r < 0)
-                return pbl_error_set(err, r, "creating TAP %s", cap_name);
-        pbl_node_note_ifindex(s->from.node, s->cap_ifindex);
-        r = pbl_tap_create(s->to.node->netfd, inj_name, mac, true, &inj_fd, &inj_ifindex);
+                return r;
+        r = pbl_port_inject(s->to.node, serial, mac, &s->inj, err);
         if (r < 0) {
-                safe_close(cap_fd);
-                return pbl_error_set(err, r, "creating TAP %s", inj_name);
+                s->cap.fd = safe_close(s->cap.fd);
+                return r;
         }
-        pbl_node_note_ifindex(s->to.node, inj_ifindex);
-        /* Wire-sized frames when the condition acts per packet (loss, ...). */
-        if (s->cond.loss_pct > 0 || s->cond.duplicate_pct > 0 || s->cond.corrupt_pct > 0)
-                (void)pbl_tap_offload(cap_fd, false);
         /* Re-injection first, so that no stolen frame finds the far side unready. */
-        ra = (struct redirect_args){ .ifindex = inj_ifindex,
+        ra = (struct redirect_args){ .ifindex = s->inj.ifindex,
                                      .to = s->to.ifindex,
                                      .egress = false,
                                      .to_ingress = true,
                                      .clsact = true };
         r = run(s->to.node, build_redirect, &ra, err);
-        if (r >= 0)
-                r = pbl_shaper_add(shaper, TAKE_FD(cap_fd), TAKE_FD(inj_fd), true, &s->cond,
-                                   &s->link);
-        if (r < 0) {
-                safe_close(cap_fd);
-                safe_close(inj_fd);
-                return r < 0 && !err->code ? pbl_error_set(err, r, "starting the shaper") : r;
+        if (r >= 0) {
+                r = pbl_port_offload(s->from.node, &s->cap, !pbl_condition_per_packet(&s->cond));
+                if (r < 0)
+                        (void)pbl_error_set(err, r, "setting the offloads of the capture port");
         }
+        if (r >= 0) {
+                r = pbl_shaper_add(shaper, TAKE_FD(s->cap.fd), TAKE_FD(s->inj.fd), true, &s->cond,
+                                   &s->link);
+                if (r < 0 && !err->code)
+                        (void)pbl_error_set(err, r, "starting the shaper on the link");
+        }
+        s->cap.fd = safe_close(s->cap.fd);
+        s->inj.fd = safe_close(s->inj.fd);
+        if (r < 0)
+                return r;
         ra = (struct redirect_args){ .ifindex = s->from.ifindex,
-                                     .to = s->cap_ifindex,
+                                     .to = s->cap.ifindex,
                                      .egress = true,
                                      .to_ingress = false,
                                      .clsact = true };
@@ -231,6 +246,11 @@ pbl_shape_set(struct pbl_shape **slot, const struct pbl_link_end *from,
         /* Same backend: change the condition in place. */
         if (old && old->backend == choose(c)) {
                 if (old->backend == BACKEND_USERSPACE) {
+                        r = pbl_port_offload(old->from.node, &old->cap,
+                                             !pbl_condition_per_packet(c));
+                        if (r < 0)
+                                return pbl_error_set(err, r, "setting the offloads of %s's port",
+                                                     old->from.node->name);
                         r = pbl_shaper_update(shaper, old->link, c);
                         if (r < 0)
                                 return pbl_error_set(err, r, "updating the shaper");
@@ -250,6 +270,7 @@ pbl_shape_set(struct pbl_shape **slot, const struct pbl_link_end *from,
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
+        s->cap.fd = s->inj.fd = -EBADF;
         s->backend = choose(c);
         s->from = *from;
         s->to = *to;
@@ -298,8 +319,8 @@ pbl_shape_abandon(struct pbl_shape *s)
 {
         if (!s)
                 return NULL;
-        if (s->backend == BACKEND_USERSPACE && s->link)
-                (void)pbl_shaper_remove(shaper, s->link);
+        if (s->backend == BACKEND_USERSPACE)
+                release_ports(s);
         free(s);
         return NULL;
 }

@@ -7,11 +7,12 @@
  *  - netem: the kernel's netem (with tbf below it for a rate), where the
  *    kernel has it;
  *  - userspace: everything the sender sends is redirected (clsact egress,
- *    u32 match-all, mirred) into a capture TAP that the shaper thread reads;
- *    the thread applies the condition and writes each frame into an inject
- *    TAP in the receiver's namespace, whose ingress redirects it to the
- *    receiver interface, as if it had come down the veth.  The inject TAP
- *    carries the receiver's MAC, or the frame would be PACKET_OTHERHOST.
+ *    u32 match-all, mirred) into a capture port (port.h) that the shaper
+ *    thread reads; the thread applies the condition and writes each frame
+ *    into an inject port in the receiver's namespace, whose ingress
+ *    redirects it to the receiver interface, as if it had come down the
+ *    veth.  The inject port carries the receiver's MAC, or the frame would
+ *    be PACKET_OTHERHOST.
  *  - tbf: a condition that only limits the rate stays in the kernel with
  *    either backend.
  * ARP and ND frames take the same path, as with netem.
@@ -34,8 +35,9 @@ enum pbl_shaper_mode {
 
 /*
  * Chooses the backend for every later condition.  'shaper' (the thread) is
- * needed for the userspace mode.  With PBL_SHAPER_NETEM on a kernel without
- * netem, conditions fail with -EOPNOTSUPP.
+ * needed for the userspace mode; NULL when stopping (after every shape is
+ * gone) also deletes the shaper's namespace.  With PBL_SHAPER_NETEM on a
+ * kernel without netem, conditions fail with -EOPNOTSUPP.
  */
 void pbl_shape_setup(enum pbl_shaper_mode mode, struct pbl_shaper *shaper);
 

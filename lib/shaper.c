@@ -17,7 +17,6 @@
 #include <sys/uio.h>
 
 #include "pb-macro.h"
-#include "tap.h"
 
 /* Frames read from one TAP per wake-up before the others get their turn. */
 #define READ_BURST  64
@@ -70,14 +69,6 @@ now_ns(void)
 
         (void)clock_gettime(CLOCK_MONOTONIC, &ts);
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Per-packet effects want wire-sized frames; the rest keeps GSO for speed. */
-static bool
-wants_segments(const struct pbl_condition *c)
-{
-        return c->loss_pct > 0 || c->duplicate_pct > 0 || c->corrupt_pct > 0 ||
-               c->reorder_pct > 0 || c->jitter_ms > 0;
 }
 
 /*
@@ -137,8 +128,12 @@ link_read(struct pbl_shaper *s, struct link *l)
                 if (got < 0) {
                         if (errno == EINTR)
                                 continue;
+                        if (errno == ENETDOWN) { /* Reported once; the port lives on. */
+                                l->read_errors++;
+                                continue;
+                        }
                         if (errno != EAGAIN) {
-                                /* The TAP's namespace is gone: stop watching it. */
+                                /* The port is gone: stop watching it. */
                                 l->read_errors++;
                                 (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->cap_fd, NULL);
                                 l->dead = true;
@@ -221,11 +216,6 @@ do_add(struct pbl_shaper *s, struct cmd *c)
                 link_free(s, l);
                 return r;
         }
-        if (l->vnet && (r = pbl_tap_offload(l->cap_fd, !wants_segments(&c->cond))) < 0) {
-                l->dead = true;
-                link_free(s, l);
-                return r;
-        }
         ev.data.ptr = l;
         if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->cap_fd, &ev) < 0) {
                 r = -errno;
@@ -247,7 +237,6 @@ do_cmd(struct pbl_shaper *s, struct cmd *c)
 {
         unsigned idx;
         struct link *l;
-        int r;
 
         if (c->type == CMD_ADD)
                 return do_add(s, c);
@@ -255,11 +244,7 @@ do_cmd(struct pbl_shaper *s, struct cmd *c)
         if (!l)
                 return -ENOENT;
         switch (c->type) {
-        case CMD_UPDATE:
-                r = pbl_shape_queue_set(l->q, &c->cond);
-                if (r >= 0 && l->vnet)
-                        r = pbl_tap_offload(l->cap_fd, !wants_segments(&c->cond));
-                return r;
+        case CMD_UPDATE: return pbl_shape_queue_set(l->q, &c->cond);
         case CMD_REMOVE:
                 s->links[idx] = s->links[--s->n_links];
                 link_free(s, l);

@@ -32,13 +32,11 @@ struct pbl_shaper *pbl_shaper_free(struct pbl_shaper *s);
 
 /*
  * Shapes the frames read from 'cap_fd' with 'c' and writes them to
- * 'inj_fd'.  The shaper owns both fds from now on (even on failure) and
- * closes them when the link is removed.  'vnet': the TAPs carry virtio-net
- * headers; the shaper then turns the capture TAP's segmentation offloads on
- * while the condition acts on whole flows (latency, rate) and off while it
- * acts per packet (loss, duplication, corruption, reordering, jitter), so
- * that each wire frame meets its own fate.  Returns 0 and the link's id, or
- * a negative errno.
+ * 'inj_fd' (packet sockets or TAP fds).  The shaper owns both fds from now
+ * on (even on failure) and closes them when the link is removed.  'vnet':
+ * frames carry a virtio-net header (kept for the write; GSO packets count
+ * as their segments for the rate).  Returns 0 and the link's id, or a
+ * negative errno.
  */
 int pbl_shaper_add(struct pbl_shaper *s, int cap_fd, int inj_fd, bool vnet,
                    const struct pbl_condition *c, uint32_t *ret_id);

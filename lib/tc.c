@@ -15,6 +15,7 @@
 #include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
+#include <linux/tc_act/tc_gact.h>
 #include <linux/tc_act/tc_mirred.h>
 
 #include "pb-macro.h"
@@ -173,17 +174,15 @@ pbl_tc_clsact(struct pbl_nl_batch *b, int ifindex, bool add)
 }
 
 /*
- * Built with libmnl, not libnl: libnl's mirred refuses the ingress
- * redirect (TCA_INGRESS_REDIR) that re-injection needs.
+ * A u32 filter matching every frame on 'ifindex' (clsact egress or ingress)
+ * with one action 'kind' whose parameters are attribute 'parms_type'.  Built
+ * with libmnl, not libnl: libnl's mirred refuses the ingress redirect
+ * (TCA_INGRESS_REDIR) that re-injection needs.
  */
-int
-pbl_tc_redirect(struct pbl_nl_batch *b, int ifindex, bool egress, int to_ifindex, bool to_ingress)
+static int
+match_all(struct pbl_nl_batch *b, int ifindex, bool egress, const char *kind, uint16_t parms_type,
+          const void *parms, size_t parms_len, const char *what)
 {
-        struct tc_mirred parm = {
-                .action = TC_ACT_STOLEN,
-                .eaction = to_ingress ? TCA_INGRESS_REDIR : TCA_EGRESS_REDIR,
-                .ifindex = (uint32_t)to_ifindex,
-        };
         struct {
                 struct tc_u32_sel sel;
                 struct tc_u32_key key;
@@ -194,9 +193,8 @@ pbl_tc_redirect(struct pbl_nl_batch *b, int ifindex, bool egress, int to_ifindex
         struct tcmsg *tcm;
 
         nlh = pbl_nl_batch_add(b, RTM_NEWTFILTER, NLM_F_CREATE | NLM_F_EXCL,
-                               "RTM_NEWTFILTER u32 mirred %s->%s on ifindex %d",
-                               egress ? "egress" : "ingress", to_ingress ? "ingress" : "egress",
-                               ifindex);
+                               "RTM_NEWTFILTER u32 %s (%s) on ifindex %d", what,
+                               egress ? "egress" : "ingress", ifindex);
         if (!nlh)
                 return -ENOBUFS;
         tcm = mnl_nlmsg_put_extra_header(nlh, sizeof(*tcm));
@@ -209,12 +207,33 @@ pbl_tc_redirect(struct pbl_nl_batch *b, int ifindex, bool egress, int to_ifindex
         mnl_attr_put(nlh, TCA_U32_SEL, sizeof(sel), &sel);
         acts = mnl_attr_nest_start(nlh, TCA_U32_ACT);
         act = mnl_attr_nest_start(nlh, 1);
-        mnl_attr_put_strz(nlh, TCA_ACT_KIND, "mirred");
+        mnl_attr_put_strz(nlh, TCA_ACT_KIND, kind);
         aopts = mnl_attr_nest_start(nlh, TCA_ACT_OPTIONS);
-        mnl_attr_put(nlh, TCA_MIRRED_PARMS, sizeof(parm), &parm);
+        mnl_attr_put(nlh, parms_type, parms_len, parms);
         mnl_attr_nest_end(nlh, aopts);
         mnl_attr_nest_end(nlh, act);
         mnl_attr_nest_end(nlh, acts);
         mnl_attr_nest_end(nlh, opts);
         return 0;
+}
+
+int
+pbl_tc_redirect(struct pbl_nl_batch *b, int ifindex, bool egress, int to_ifindex, bool to_ingress)
+{
+        struct tc_mirred parm = {
+                .action = TC_ACT_STOLEN,
+                .eaction = to_ingress ? TCA_INGRESS_REDIR : TCA_EGRESS_REDIR,
+                .ifindex = (uint32_t)to_ifindex,
+        };
+
+        return match_all(b, ifindex, egress, "mirred", TCA_MIRRED_PARMS, &parm, sizeof(parm),
+                         to_ingress ? "mirred to ingress" : "mirred to egress");
+}
+
+int
+pbl_tc_drop(struct pbl_nl_batch *b, int ifindex, bool egress)
+{
+        struct tc_gact parm = { .action = TC_ACT_SHOT };
+
+        return match_all(b, ifindex, egress, "gact", TCA_GACT_PARMS, &parm, sizeof(parm), "drop");
 }

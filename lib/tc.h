@@ -2,9 +2,9 @@
 /*
  * Traffic control for link conditions: the kernel's qdiscs (netem, tbf) and
  * the plumbing of the userspace shaper (a clsact qdisc with a u32
- * match-all filter whose mirred action redirects every frame).  Requests
- * are built with libnl-route and queued into our own netlink batches, so
- * they carry extended acks like every other request.
+ * match-all filter whose mirred action redirects every frame).  Qdiscs
+ * are built with libnl-route, filters with libmnl; all are queued into our
+ * own netlink batches, so they carry extended acks like every request.
  */
 #ifndef PBL_TC_H
 #define PBL_TC_H
@@ -37,5 +37,8 @@ int pbl_tc_clsact(struct pbl_nl_batch *b, int ifindex, bool add);
  */
 int pbl_tc_redirect(struct pbl_nl_batch *b, int ifindex, bool egress, int to_ifindex,
                     bool to_ingress);
+
+/* Drops every frame at 'ifindex''s egress or ingress hook.  Needs clsact. */
+int pbl_tc_drop(struct pbl_nl_batch *b, int ifindex, bool egress);
 
 #endif
