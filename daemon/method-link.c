@@ -144,9 +144,12 @@ method_set_condition(struct pbd_call *call, json_t *params, json_t **ret_result,
                 r = set_uplink(rb, &c, cond, from_child(dir, false), &st);
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
-        if (r == 0)
-                return pb_rpc_error_param(reterr, "b", "'%s' and '%s' are not adjacent", na->name,
-                                          nb->name);
+        if (r == 0) {
+                pb_rpc_errorf(reterr, PB_ERR_INVALID_STATE, "'%s' and '%s' are not adjacent",
+                              na->name, nb->name);
+                snprintf(reterr->parameter, sizeof(reterr->parameter), "b");
+                return -EINVAL;
+        }
         pbd_event(lab, "condition_changed",
                   json_pack("{s:s, s:s, s:s, s:O, s:s}", "target", "link", "a", na->name, "b",
                             nb->name, "condition", cond, "direction",

@@ -209,7 +209,7 @@ method_restore(struct pbd_call *call, json_t *params, json_t **ret_result,
 static const char *const default_names[] = { "us", "eu", "asia" };
 static const struct {
         int a, b;
-        double latency_ms;
+        int latency_ms;
 } default_links[] = { { 0, 1, 40 }, { 0, 2, 95 }, { 1, 2, 120 } };
 
 static int
@@ -241,7 +241,7 @@ method_add_defaults(struct pbd_call *call, json_t *params, json_t **ret_result,
         if (r < 0)
                 n--;
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(default_links); i++) {
-                json_auto_t *cond = json_pack("{s:f}", "latency_ms", default_links[i].latency_ms);
+                json_auto_t *cond = json_pack("{s:i}", "latency_ms", default_links[i].latency_ms);
                 struct pbl_region_link *l;
                 struct pbl_condition c = { .latency_ms = default_links[i].latency_ms };
 

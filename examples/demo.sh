@@ -1,6 +1,7 @@
 #!/bin/sh
 # Demo lab: two public routers on the IX, two devices on each, a ping and a
-# probe between them, then everything torn down.  Runs against an
+# probe between them, a slow link, regions and a partition, then everything
+# torn down.  Runs against an
 # autostarted patchbayd (rootless when you are not root).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,6 +40,24 @@ echo
 echo "== a UDP reflector on server, probed from phone: the address server sees"
 pb reflector start demo server "$server_ip:3478" >/dev/null
 pb probe demo phone "$server_ip:3478"
+echo
+echo "== phone moves to a bad mobile link: 60 ms each way, then back"
+pb iface cond demo phone eth0 latency=60 --dir both >/dev/null
+pb run demo phone -- ping -n -c 3 -i 0.3 "$server_ip"
+pb iface cond demo phone eth0 null >/dev/null
+pb run demo phone -- ping -n -c 1 "$server_ip"
+echo
+echo "== regions: us, eu and asia; a data centre in eu and one in asia"
+pb region defaults demo
+pb router add demo dc-eu --region eu >/dev/null
+pb router add demo dc-asia --region asia >/dev/null
+asia_gw=$(pb --field downstream.gw router show demo dc-asia)
+echo "-- eu to asia directly: 120 ms each way"
+pb run demo dc-eu -- ping -n -c 2 -i 0.3 "$asia_gw"
+pb region break demo eu asia
+echo "-- eu-asia link broken: traffic goes round through us (40 + 95 ms)"
+pb run demo dc-eu -- ping -n -c 2 -i 0.3 "$asia_gw"
+pb region restore demo eu asia
 echo
 echo "== tear down"
 pb lab rm demo
