@@ -29,6 +29,7 @@ main(void)
         srunner_add_suite(sr, make_alloc_suite());
         srunner_add_suite(sr, make_shape_suite());
         srunner_add_suite(sr, make_condition_suite());
+        srunner_add_suite(sr, make_tc_suite());
 
         srunner_run_all(sr, CK_ENV);
         n_run = srunner_ntests_run(sr);

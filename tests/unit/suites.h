@@ -19,5 +19,6 @@ Suite *make_observed_suite(void);
 Suite *make_alloc_suite(void);
 Suite *make_shape_suite(void);
 Suite *make_condition_suite(void);
+Suite *make_tc_suite(void);
 
 #endif
