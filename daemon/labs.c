@@ -110,6 +110,19 @@ pbd_status_to_error(const struct pbl_status *st, int r, struct pb_rpc_error *ret
         }
         if (r == -ENOMEM)
                 return pb_rpc_errorf(reterr, PB_ERR_INTERNAL, "out of memory");
+        /*
+         * Something this kernel (or the configured shaper) cannot do is the
+         * caller's patchbay.Unsupported, not a system failure, wherever in a
+         * build it happened.
+         */
+        if (st->sys.code == -EOPNOTSUPP) {
+                if (st->sys.kernel[0])
+                        pb_rpc_errorf(reterr, PB_ERR_UNSUPPORTED, "%s (%s)", st->sys.op,
+                                      st->sys.kernel);
+                else
+                        pb_rpc_errorf(reterr, PB_ERR_UNSUPPORTED, "%s", st->sys.op);
+                return -EOPNOTSUPP;
+        }
         if (st->sys.code)
                 return pb_rpc_error_system(reterr, st->sys.code, st->sys.op, st->sys.kernel);
         return pb_rpc_error_system(reterr, r < 0 ? r : -EIO, NULL, NULL);

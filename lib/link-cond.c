@@ -115,8 +115,6 @@ set(struct pbl_link_cond *lc, const struct ends *e, const struct pbl_condition *
         lc->cond = lc->set ? *c : (struct pbl_condition){ 0 };
         lc->dir = dir;
         r = apply(lc, e, &old, st);
-        if (r == -EOPNOTSUPP && st->fault == PBL_FAULT_NONE)
-                (void)pbl_fault(st, PBL_FAULT_UNSUPPORTED, "condition", "%s", st->sys.op);
         if (r < 0) {
                 lc->set = old.set;
                 lc->cond = old.cond;
@@ -208,8 +206,6 @@ pbl_router_set_downlink(struct pbl_router *r, const struct pbl_condition *c, str
         r->has_downlink = c && !pbl_condition_is_null(c);
         r->downlink = r->has_downlink ? *c : (struct pbl_condition){ 0 };
         rr = reapply_lan(r, st, false);
-        if (rr == -EOPNOTSUPP && st->fault == PBL_FAULT_NONE)
-                (void)pbl_fault(st, PBL_FAULT_UNSUPPORTED, "condition", "%s", st->sys.op);
         if (rr < 0) {
                 r->has_downlink = had;
                 r->downlink = prev;

@@ -278,8 +278,6 @@ pbl_region_link(struct pbl_lab *lab, struct pbl_region *a, struct pbl_region *b,
         r = r ?: pbl_shape_set(&l->ab_shape, &ea, &eb, &l->ab, &st->sys);
         r = r ?: pbl_shape_set(&l->ba_shape, &eb, &ea, &l->ba, &st->sys);
         if (r < 0) {
-                if (r == -EOPNOTSUPP && st->fault == PBL_FAULT_NONE)
-                        (void)pbl_fault(st, PBL_FAULT_UNSUPPORTED, "condition", "%s", st->sys.op);
                 link_destroy(lab, l);
                 return r;
         }
@@ -320,8 +318,6 @@ pbl_region_link_set_condition(struct pbl_lab *lab, struct pbl_region_link *l,
 
                 (void)pbl_shape_set(&l->ab_shape, &ea, &eb, &old_ab, &scratch);
                 (void)pbl_shape_set(&l->ba_shape, &eb, &ea, &old_ba, &scratch);
-                if (r == -EOPNOTSUPP && st->fault == PBL_FAULT_NONE)
-                        (void)pbl_fault(st, PBL_FAULT_UNSUPPORTED, "condition", "%s", st->sys.op);
                 return r;
         }
         if (dir & PBL_DIR_UP)

@@ -16,5 +16,6 @@ Suite *make_lifetime_suite(void);
 Suite *make_nat_suite(void);
 Suite *make_natpath_suite(void);
 Suite *make_firewall_suite(void);
+Suite *make_region_suite(void);
 
 #endif
