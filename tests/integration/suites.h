@@ -17,5 +17,6 @@ Suite *make_nat_suite(void);
 Suite *make_natpath_suite(void);
 Suite *make_firewall_suite(void);
 Suite *make_region_suite(void);
+Suite *make_ipv6_suite(void);
 
 #endif
