@@ -56,7 +56,7 @@ qdisc_new(int ifindex, uint32_t parent, uint32_t handle, const char *kind)
         rtnl_tc_set_parent(TC_CAST(q), parent);
         if (handle)
                 rtnl_tc_set_handle(TC_CAST(q), handle);
-        if (rtnl_tc_set_kind(TC_CAST(q), kind) < 0) {
+        if (kind && rtnl_tc_set_kind(TC_CAST(q), kind) < 0) {
                 rtnl_qdisc_put(q);
                 return NULL;
         }
@@ -147,7 +147,8 @@ pbl_tc_netem(struct pbl_nl_batch *b, int ifindex, const struct pbl_condition *c)
 int
 pbl_tc_root_delete(struct pbl_nl_batch *b, int ifindex)
 {
-        struct rtnl_qdisc *q = qdisc_new(ifindex, TC_H_ROOT, 0, "pfifo_fast");
+        /* No kind: the kernel refuses a delete whose kind is not the installed one's. */
+        struct rtnl_qdisc *q = qdisc_new(ifindex, TC_H_ROOT, 0, NULL);
         struct nl_msg *msg = NULL;
         int r;
 

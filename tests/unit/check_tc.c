@@ -125,6 +125,20 @@ START_TEST(rate_only_is_tbf_at_the_root)
 }
 END_TEST
 
+/* The kernel refuses a delete naming another kind than the installed one: name none. */
+START_TEST(root_delete_names_no_kind)
+{
+        const struct nlmsghdr *nlh;
+
+        ck_assert_int_eq(pbl_tc_root_delete(&batch, 5), 0);
+        nlh = message(0);
+        ck_assert_uint_eq(nlh->nlmsg_type, RTM_DELQDISC);
+        ck_assert_uint_eq(((const struct tcmsg *)mnl_nlmsg_get_payload(nlh))->tcm_parent,
+                          TC_H_ROOT);
+        ck_assert_ptr_null(attr(NULL, nlh, TCA_KIND));
+}
+END_TEST
+
 START_TEST(reinjection_redirects_to_ingress)
 {
         const struct nlattr *opts, *acts, *act, *aopts;
@@ -160,6 +174,7 @@ make_tc_suite(void)
         tcase_add_test(tc, netem_with_rate_has_tbf_child);
         tcase_add_test(tc, netem_queue_covers_fast_links);
         tcase_add_test(tc, rate_only_is_tbf_at_the_root);
+        tcase_add_test(tc, root_delete_names_no_kind);
         tcase_add_test(tc, reinjection_redirects_to_ingress);
         suite_add_tcase(s, tc);
         return s;
