@@ -26,13 +26,15 @@
 void
 pbd_timestamp(char *buf, size_t n)
 {
-        struct timespec ts;
+        struct timespec ts = { 0 };
+        char date[32];
         struct tm tm;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+        /* Neither can fail for the real-time clock of a year that fits. */
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || !gmtime_r(&ts.tv_sec, &tm) ||
+            strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+                snprintf(date, sizeof(date), "1970-01-01T00:00:00");
+        snprintf(buf, n, "%.19s.%03dZ", date, (int)(ts.tv_nsec / 1000000 % 1000));
 }
 
 /* Writes 'lab's state.json through a temporary file and rename(2). */

@@ -30,7 +30,7 @@ static int
 lookup_link(struct pbd_call *call, json_t *params, struct pbd_lab **ret_lab,
             struct pbl_region_link **ret, struct pb_rpc_error *reterr)
 {
-        struct pbl_region *a, *b;
+        struct pbl_region *a = NULL, *b = NULL;
         int r;
 
         r = pbd_lookup_lab(pbd_call_daemon(call), params, ret_lab, reterr);
@@ -108,7 +108,7 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
 {
         const char *name = json_string_value(json_object_get(params, "name"));
         struct pbl_status st = { 0 };
-        struct pbl_region *rg;
+        struct pbl_region *rg = NULL;
         struct pbd_lab *lab;
         int r;
 
@@ -128,7 +128,7 @@ method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
               struct pb_rpc_error *reterr)
 {
         struct pbl_status st = { 0 };
-        struct pbl_region *rg;
+        struct pbl_region *rg = NULL;
         struct pbd_lab *lab;
         json_t *res;
         int r;
@@ -154,7 +154,7 @@ static int
 method_link(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
 {
         struct pbl_status st = { 0 };
-        struct pbl_region *a, *b;
+        struct pbl_region *a = NULL, *b = NULL;
         struct pbd_lab *lab;
         int r;
 

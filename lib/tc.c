@@ -162,7 +162,7 @@ pbl_tc_root_delete(struct pbl_nl_batch *b, int ifindex)
 int
 pbl_tc_clsact(struct pbl_nl_batch *b, int ifindex, bool add)
 {
-        struct rtnl_qdisc *q = qdisc_new(ifindex, TC_H_CLSACT, TC_HANDLE(0xffff, 0), "clsact");
+        struct rtnl_qdisc *q = qdisc_new(ifindex, TC_H_CLSACT, TC_HANDLE(0xffffU, 0), "clsact");
         struct nl_msg *msg = NULL;
         int r;
 
