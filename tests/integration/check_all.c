@@ -24,6 +24,7 @@ main(void)
         srunner_add_suite(sr, make_nat_suite());
         srunner_add_suite(sr, make_natpath_suite());
         srunner_add_suite(sr, make_firewall_suite());
+        srunner_add_suite(sr, make_linkcond_suite());
         srunner_add_suite(sr, make_region_suite());
         srunner_add_suite(sr, make_ipv6_suite());
         srunner_run_all(sr, CK_ENV);

@@ -16,6 +16,7 @@ Suite *make_lifetime_suite(void);
 Suite *make_nat_suite(void);
 Suite *make_natpath_suite(void);
 Suite *make_firewall_suite(void);
+Suite *make_linkcond_suite(void);
 Suite *make_region_suite(void);
 Suite *make_ipv6_suite(void);
 
