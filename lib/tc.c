@@ -19,6 +19,7 @@
 #include <linux/tc_act/tc_mirred.h>
 
 #include "pb-macro.h"
+#include "shape-model.h"
 
 /* tbf's bucket: enough for a burst of full frames at any rate we shape. */
 #define TBF_BUCKET_MIN 32768
@@ -75,10 +76,16 @@ tbf_params(struct rtnl_qdisc *q, uint32_t rate_kbit, double queue_ms)
         uint32_t rate = bytes_per_s(rate_kbit);
         uint32_t bucket = MAX((uint32_t)TBF_BUCKET_MIN, rate / 100); /* 10 ms worth */
 
+        double limit = MAX((double)PBL_SHAPE_LIMIT_BYTES_MIN, rate * queue_ms / 1000.0);
+
         rtnl_qdisc_tbf_set_rate(q, (int)rate, (int)bucket, 0);
-        /* The queue holds 'queue_ms' of traffic at the rate, so that the
-         * shaper itself never drops below the configured rate. */
-        rtnl_qdisc_tbf_set_limit(q, (int)MAX((double)bucket * 2, rate * queue_ms / 1000.0));
+        /*
+         * The queue holds 'queue_ms' of traffic at the rate, and at least
+         * what the userspace shaper's queues hold: TCP's bursts (a local
+         * sender may keep 1 MiB in the qdisc) never overflow it, so the
+         * goodput is the rate's, with either backend, not loss recovery's.
+         */
+        rtnl_qdisc_tbf_set_limit(q, (int)MIN(limit, (double)PBL_SHAPE_LIMIT_BYTES_MAX));
 }
 
 int

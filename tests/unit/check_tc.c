@@ -117,11 +117,22 @@ START_TEST(rate_only_is_tbf_at_the_root)
 {
         const struct nlmsghdr *nlh;
 
+        const struct tc_tbf_qopt *q;
+
         ck_assert_int_eq(pbl_tc_tbf(&batch, 4, 2000, 400), 0);
         nlh = message(0);
         ck_assert_str_eq(mnl_attr_get_str(attr(NULL, nlh, TCA_KIND)), "tbf");
         ck_assert_uint_eq(((const struct tcmsg *)mnl_nlmsg_get_payload(nlh))->tcm_parent,
                           TC_H_ROOT);
+        /* 400 ms at 2 Mbit/s is 100 kB: the queue holds 1 MiB, as the userspace shaper's. */
+        q = mnl_attr_get_payload(attr(attr(NULL, nlh, TCA_OPTIONS), nlh, TCA_TBF_PARMS));
+        ck_assert_uint_eq(q->limit, 1u << 20);
+        ck_assert_uint_eq(q->rate.rate, 250000);
+        /* 400 ms at 100 Mbit/s is more. */
+        pbl_nl_batch_init(&batch, &fake_nl);
+        ck_assert_int_eq(pbl_tc_tbf(&batch, 4, 100000, 400), 0);
+        q = mnl_attr_get_payload(attr(attr(NULL, message(0), TCA_OPTIONS), nlh, TCA_TBF_PARMS));
+        ck_assert_uint_eq(q->limit, 5000000);
 }
 END_TEST
 
