@@ -36,7 +36,6 @@
 #include "suites.h"
 #include "topo.h"
 
-#define RTT_SAMPLES  5
 #define RTT_SLACK_MS 10.0
 #define RATE_TOL     0.15
 #define RATE_SECONDS 3
@@ -143,85 +142,15 @@ set_link(const char *lab, const char *a, const char *b, const char *cond)
 
 /* --- RTT ----------------------------------------------------------------- */
 
-/* One UDP probe: true with its RTT, false with the error. */
-static bool
-probe_rtt(const char *lab, const char *node, const char *target, int timeout_ms, int attempts,
-          double *ms, struct pb_error *err)
-{
-        json_t *params =
-                json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "lab", lab, "node", node, "target",
-                          target, "proto", "udp", "timeout_ms", timeout_ms, "attempts", attempts);
-        char *text = json_dumps(params, JSON_COMPACT), *res = NULL;
-        json_t *r, *rtt;
-        int rc;
-
-        ck_assert_ptr_nonnull(text);
-        memset(err, 0, sizeof(*err));
-        rc = pb_call(nt_c, "node.probe", text, 60000, &res, err);
-        free(text);
-        json_decref(params);
-        ck_assert_msg(rc == 0 || rc == -EREMOTEIO, "node.probe: transport error %d", rc);
-        if (rc < 0)
-                return false;
-        r = json_loads(res, 0, NULL);
-        free(res);
-        ck_assert_ptr_nonnull(r);
-        rtt = json_object_get(r, "rtt_ms");
-        ck_assert_msg(json_is_number(rtt), "node.probe: no rtt_ms");
-        *ms = json_number_value(rtt);
-        json_decref(r);
-        return true;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return (x > y) - (x < y);
-}
-
-/*
- * Warms the path (ARP on every hop), then returns the median of RTT_SAMPLES
- * RTTs, each probe retried up to 'attempts' times (for lossy links);
- * 'samples' gets them all as text, for messages.
- */
-static double
-rtt_median(const char *what, const char *lab, const char *node, const char *target, int attempts,
-           char *samples, size_t n)
-{
-        double v[RTT_SAMPLES], ms;
-        struct pb_error e;
-        size_t len = 0;
-
-        ck_assert_msg(probe_rtt(lab, node, target, 2000, 3, &ms, &e),
-                      "%s: warm-up probe %s -> %s: %s: %s", what, node, target, e.name, e.message);
-        samples[0] = '\0';
-        for (int i = 0; i < RTT_SAMPLES; i++) {
-                ck_assert_msg(probe_rtt(lab, node, target, attempts > 1 ? 1000 : 2000, attempts,
-                                        &v[i], &e),
-                              "%s: probe %s -> %s: %s: %s", what, node, target, e.name, e.message);
-                len += (size_t)snprintf(samples + len, len < n ? n - len : 0, "%s%.1f",
-                                        i ? " " : "", v[i]);
-        }
-        qsort(v, RTT_SAMPLES, sizeof(v[0]), cmp_double);
-        return v[RTT_SAMPLES / 2];
-}
-
 /* Asserts the steady RTT node -> target within [lo, hi] ms; returns it. */
 static double
 expect_rtt_in(const char *what, const char *lab, const char *node, const char *target, double lo,
               double hi, int attempts)
 {
-        char samples[160];
-        double m = rtt_median(what, lab, node, target, attempts, samples, sizeof(samples));
+        char label[160];
 
-        fprintf(stderr, "linkcond: %s: median RTT %.1f ms (want %.0f..%.0f; samples %s)\n", what, m,
-                lo, hi, samples);
-        ck_assert_msg(m >= lo && m <= hi,
-                      "%s: median RTT %s -> %s is %.1f ms (samples %s), want %.0f..%.0f ms", what,
-                      node, target, m, samples, lo, hi);
-        return m;
+        snprintf(label, sizeof(label), "linkcond: %s", what);
+        return nt_expect_rtt_in(label, lab, node, target, lo, hi, attempts);
 }
 
 /* Asserts the steady RTT within [expected, expected + RTT_SLACK_MS]. */
@@ -400,65 +329,11 @@ expect_clean(const char *what, const char *lab, const char *node, const char *if
 
 /* --- events -------------------------------------------------------------- */
 
-static json_t *events;
-
-static void
-on_event(struct pb_client *c, const char *method, const char *params, void *userdata)
-{
-        json_t *ev = json_loads(params, 0, NULL);
-
-        (void)c;
-        (void)userdata;
-        if (ev && strcmp(method, "event") == 0 && events)
-                json_array_append(events, ev);
-        json_decref(ev);
-}
-
-static void
-events_start(const char *lab)
-{
-        if (!events)
-                events = json_array();
-        pb_client_set_event_handler(nt_c, on_event, NULL);
-        json_decref(nt_call("events.subscribe", "{\"lab\":\"%s\"}", lab));
-}
-
 /* Waits up to 3 s for the next recorded condition_changed event; removes and returns it. */
 static json_t *
 condition_event(void)
 {
-        long long deadline = pbt_now_ms() + 3000;
-
-        for (;;) {
-                json_t *ev;
-                size_t i;
-
-                json_array_foreach (events, i, ev) {
-                        const char *k = json_string_value(json_object_get(ev, "kind"));
-
-                        if (k && strcmp(k, "condition_changed") == 0) {
-                                json_incref(ev);
-                                json_array_remove(events, i);
-                                return ev;
-                        }
-                }
-                ck_assert_msg(pbt_now_ms() < deadline, "no condition_changed event");
-                ck_assert_int_ge(pb_client_wait(nt_c, 100), 0);
-        }
-}
-
-static void
-setup(void)
-{
-        nt_setup();
-}
-
-static void
-teardown(void)
-{
-        json_decref(events);
-        events = NULL;
-        nt_teardown();
+        return nt_event_match("condition_changed", NULL, NULL, NULL, NULL);
 }
 
 /* --- state ---------------------------------------------------------------- */
@@ -779,7 +654,7 @@ START_TEST(presets)
         char cond[64];
 
         build_basic(&k, "lc", NULL, NULL);
-        events_start(k.lab);
+        nt_events_start(k.lab);
         for (size_t i = 0; i < ELEMENTSOF(preset_table); i++) {
                 snprintf(cond, sizeof(cond), "\"%s\"", preset_table[i].name);
                 expect_roundtrip(preset_table[i].name, k.lab, cond);
@@ -945,7 +820,7 @@ make_linkcond_suite(void)
         TCase *tc = tcase_create("linkcond");
 
         tcase_add_unchecked_fixture(tc, pbt_root_setup, pbt_root_teardown);
-        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_checked_fixture(tc, nt_setup, nt_teardown);
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, latency);
         tcase_add_test(tc, multihop);

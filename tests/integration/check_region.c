@@ -21,7 +21,6 @@
 #include "suites.h"
 #include "topo.h"
 
-#define RTT_SAMPLES  5
 #define RTT_SLACK_MS 10.0
 /* A probe that must be dropped waits this long (longer than any RTT of the suite). */
 #define DROP_WAIT_MS 800
@@ -80,82 +79,23 @@ wan_reflector(const char *lab, const char *router, bool v6, unsigned port)
         return t;
 }
 
-/* One UDP probe: true with its RTT, false with the error. */
-static bool
-probe_rtt(const char *lab, const char *node, const char *target, int timeout_ms, int attempts,
-          double *ms, struct pb_error *err)
-{
-        json_t *params =
-                json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "lab", lab, "node", node, "target",
-                          target, "proto", "udp", "timeout_ms", timeout_ms, "attempts", attempts);
-        char *text = json_dumps(params, JSON_COMPACT), *res = NULL;
-        json_t *r, *rtt;
-        int rc;
-
-        ck_assert_ptr_nonnull(text);
-        memset(err, 0, sizeof(*err));
-        rc = pb_call(nt_c, "node.probe", text, 60000, &res, err);
-        free(text);
-        json_decref(params);
-        ck_assert_msg(rc == 0 || rc == -EREMOTEIO, "node.probe: transport error %d", rc);
-        if (rc < 0)
-                return false;
-        r = json_loads(res, 0, NULL);
-        free(res);
-        ck_assert_ptr_nonnull(r);
-        rtt = json_object_get(r, "rtt_ms");
-        ck_assert_msg(json_is_number(rtt), "node.probe: no rtt_ms");
-        *ms = json_number_value(rtt);
-        json_decref(r);
-        return true;
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return (x > y) - (x < y);
-}
-
-/*
- * Warms the path (ARP/ND on every hop), then returns the median of
- * RTT_SAMPLES RTTs; 'samples' gets them all as text, for messages.
- */
-static double
-rtt_median(const char *what, const char *lab, const char *node, const char *target, char *samples,
-           size_t n)
-{
-        double v[RTT_SAMPLES], ms;
-        struct pb_error e;
-        size_t len = 0;
-
-        ck_assert_msg(probe_rtt(lab, node, target, 2000, 3, &ms, &e),
-                      "%s: warm-up probe %s -> %s: %s: %s", what, node, target, e.name, e.message);
-        samples[0] = '\0';
-        for (int i = 0; i < RTT_SAMPLES; i++) {
-                ck_assert_msg(probe_rtt(lab, node, target, 2000, 1, &v[i], &e),
-                              "%s: probe %s -> %s: %s: %s", what, node, target, e.name, e.message);
-                len += (size_t)snprintf(samples + len, len < n ? n - len : 0, "%s%.1f",
-                                        i ? " " : "", v[i]);
-        }
-        qsort(v, RTT_SAMPLES, sizeof(v[0]), cmp_double);
-        return v[RTT_SAMPLES / 2];
-}
-
-/* Asserts the steady RTT node -> target within [expected, expected + RTT_SLACK_MS]; returns it. */
+/* Asserts the steady RTT node -> target within [expected, expected + RTT_SLACK_MS]. */
 static double
 expect_rtt(const char *what, const char *lab, const char *node, const char *target, double expected)
 {
-        char samples[128];
-        double m = rtt_median(what, lab, node, target, samples, sizeof(samples));
+        char label[160];
 
-        fprintf(stderr, "region: %s: median RTT %.1f ms (want %.0f..%.0f; samples %s)\n", what, m,
-                expected, expected + RTT_SLACK_MS, samples);
-        ck_assert_msg(m >= expected && m <= expected + RTT_SLACK_MS,
-                      "%s: median RTT %s -> %s is %.1f ms (samples %s), want %.0f..%.0f ms", what,
-                      node, target, m, samples, expected, expected + RTT_SLACK_MS);
-        return m;
+        snprintf(label, sizeof(label), "region: %s", what);
+        return nt_expect_rtt_in(label, lab, node, target, expected, expected + RTT_SLACK_MS, 1);
+}
+
+/* The steady RTT node -> target (median), unchecked. */
+static double
+rtt_median(const char *what, const char *lab, const char *node, const char *target)
+{
+        char samples[160];
+
+        return nt_rtt_median(what, lab, node, target, 1, samples, sizeof(samples));
 }
 
 /* Asserts that a probe node -> target gets no answer at all (a silent drop). */
@@ -164,7 +104,7 @@ expect_dropped(const char *what, const char *lab, const char *node, const char *
 {
         struct pb_error e;
         double ms = 0;
-        bool ok = probe_rtt(lab, node, target, DROP_WAIT_MS, 1, &ms, &e);
+        bool ok = nt_probe_rtt(lab, node, target, DROP_WAIT_MS, 1, &ms, &e);
 
         ck_assert_msg(!ok, "%s: probe %s -> %s answered after %.1f ms, want a drop", what, node,
                       target, ms);
@@ -272,82 +212,6 @@ state_links_of(const char *lab, const char *region)
         return s;
 }
 
-/* --- events ---------------------------------------------------------------- */
-
-static json_t *events;
-
-static void
-on_event(struct pb_client *c, const char *method, const char *params, void *userdata)
-{
-        json_t *ev = json_loads(params, 0, NULL);
-
-        (void)c;
-        (void)userdata;
-        if (ev && strcmp(method, "event") == 0 && events)
-                json_array_append(events, ev);
-        json_decref(ev);
-}
-
-static void
-events_start(const char *lab)
-{
-        if (!events)
-                events = json_array();
-        pb_client_set_event_handler(nt_c, on_event, NULL);
-        json_decref(nt_call("events.subscribe", "{\"lab\":\"%s\"}", lab));
-}
-
-static bool
-field_is(json_t *obj, const char *key, const char *value)
-{
-        const char *s = json_string_value(json_object_get(obj, key));
-
-        return !key || (s && strcmp(s, value) == 0);
-}
-
-/*
- * Waits up to 3 s for a recorded event 'kind' whose string field 'key' is
- * 'value' (key NULL: any) and, if 'key2', whose 'key2' is 'value2';
- * removes and returns it (a new reference).
- */
-static json_t *
-event_wait(const char *kind, const char *key, const char *value, const char *key2,
-           const char *value2)
-{
-        long long deadline = pbt_now_ms() + 3000;
-
-        for (;;) {
-                json_t *ev;
-                size_t i;
-
-                json_array_foreach (events, i, ev)
-                        if (field_is(ev, "kind", kind) && (!key || field_is(ev, key, value)) &&
-                            (!key2 || field_is(ev, key2, value2))) {
-                                json_incref(ev);
-                                json_array_remove(events, i);
-                                return ev;
-                        }
-                ck_assert_msg(pbt_now_ms() < deadline, "no %s event with %s=%s %s=%s", kind,
-                              key ? key : "-", key ? value : "-", key2 ? key2 : "-",
-                              key2 ? value2 : "-");
-                ck_assert_int_ge(pb_client_wait(nt_c, 100), 0);
-        }
-}
-
-static void
-setup(void)
-{
-        nt_setup();
-}
-
-static void
-teardown(void)
-{
-        json_decref(events);
-        events = NULL;
-        nt_teardown();
-}
-
 /* --- C.12 region.rs ---------------------------------------------------------- */
 
 /*
@@ -440,13 +304,13 @@ START_TEST(break_restore_partition)
         router_in("rg", "dc-us", "us", NULL);
         router_in("rg", "dc-eu", "eu", NULL);
         router_in("rg", "dc-asia", "asia", NULL);
-        events_start("rg");
+        nt_events_start("rg");
         t_asia = wan_reflector("rg", "dc-asia", false, 9102);
         t_us = wan_reflector("rg", "dc-us", false, 9103);
         expect_rtt("eu-asia direct", "rg", "dc-eu", t_asia, 240);
 
         region_break("rg", "eu", "asia", true);
-        ev = event_wait("region_broken", "a", "eu", "b", "asia");
+        ev = nt_event_match("region_broken", "a", "eu", "b", "asia");
         json_decref(ev);
         ck_assert(state_link_broken("rg", "eu", "asia"));
         ck_assert(!state_link_broken("rg", "eu", "us"));
@@ -459,7 +323,7 @@ START_TEST(break_restore_partition)
         expect_rtt("us-asia unaffected", "rg", "dc-us", t_asia, 190);
 
         region_break("rg", "eu", "asia", false);
-        ev = event_wait("region_restored", "a", "eu", "b", "asia");
+        ev = nt_event_match("region_restored", "a", "eu", "b", "asia");
         json_decref(ev);
         ck_assert(!state_link_broken("rg", "eu", "asia"));
         expect_rtt("eu-asia restored", "rg", "dc-eu", t_asia, 240);
@@ -526,11 +390,10 @@ START_TEST(regionless_and_unlinked)
         router_in("rg", "dc-us", "us", NULL);
         router_in("rg", "dc-eu", "eu", NULL);
         t = wan_reflector("rg", "dc-us", false, 9104);
-        ck_assert_double_lt(rtt_median("regionless", "rg", "dc", t, (char[128]){ 0 }, 128), 5.0);
-        ck_assert_double_lt(rtt_median("unlinked", "rg", "dc-eu", t, (char[128]){ 0 }, 128), 5.0);
+        ck_assert_double_lt(rtt_median("regionless", "rg", "dc", t), 5.0);
+        ck_assert_double_lt(rtt_median("unlinked", "rg", "dc-eu", t), 5.0);
         t = wan_reflector("rg", "dc", false, 9105);
-        ck_assert_double_lt(rtt_median("to regionless", "rg", "dc-us", t, (char[128]){ 0 }, 128),
-                            5.0);
+        ck_assert_double_lt(rtt_median("to regionless", "rg", "dc-us", t), 5.0);
 }
 END_TEST
 
@@ -598,9 +461,9 @@ START_TEST(api_errors)
         char name[16];
 
         nt_lab("rg");
-        events_start("rg");
+        nt_events_start("rg");
         region_add("rg", "us");
-        json_decref(event_wait("region_added", NULL, NULL, NULL, NULL));
+        json_decref(nt_event_match("region_added", NULL, NULL, NULL, NULL));
         region_add("rg", "eu");
 
         e = nt_fail("router.add", "{\"lab\":\"rg\",\"name\":\"region_foo\"}");
@@ -625,7 +488,7 @@ START_TEST(api_errors)
         expect_invalid_params(&e, "negative latency");
 
         region_link("rg", "us", "eu", 10);
-        ev = event_wait("region_linked", NULL, NULL, NULL, NULL);
+        ev = nt_event_match("region_linked", NULL, NULL, NULL, NULL);
         json_decref(ev);
         e = nt_fail("region.link", "{\"lab\":\"rg\",\"a\":\"eu\",\"b\":\"us\",\"condition\":"
                                    "\"lan\"}");
@@ -641,7 +504,7 @@ START_TEST(api_errors)
         expect_error(&e, "remove of a region with routers", "patchbay.InUse");
         json_decref(nt_call("router.remove", "{\"lab\":\"rg\",\"name\":\"dc-us\"}"));
         json_decref(nt_call("region.remove", "{\"lab\":\"rg\",\"name\":\"us\"}"));
-        json_decref(event_wait("region_removed", "name", "us", NULL, NULL));
+        json_decref(nt_event_match("region_removed", "name", "us", NULL, NULL));
         ck_assert_ptr_null(state_link("rg", "us", "eu"));
         ck_assert_str_eq(state_links_of("rg", "eu"), "");
         e = nt_fail("region.remove", "{\"lab\":\"rg\",\"name\":\"us\"}");
@@ -768,7 +631,7 @@ make_region_suite(void)
         TCase *tc = tcase_create("region");
 
         tcase_add_unchecked_fixture(tc, pbt_root_setup, pbt_root_teardown);
-        tcase_add_checked_fixture(tc, setup, teardown);
+        tcase_add_checked_fixture(tc, nt_setup, nt_teardown);
         tcase_set_timeout(tc, 120);
         tcase_add_test(tc, basic_latency);
         tcase_add_test(tc, default_regions);

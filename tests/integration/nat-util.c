@@ -352,8 +352,17 @@ nt_events_start(const char *lab)
         json_decref(nt_call("events.subscribe", "{\"lab\":\"%s\"}", lab));
 }
 
+static bool
+field_is(json_t *obj, const char *key, const char *value)
+{
+        const char *s = json_string_value(json_object_get(obj, key));
+
+        return s && strcmp(s, value) == 0;
+}
+
 json_t *
-nt_event_wait(const char *kind, const char *router)
+nt_event_match(const char *kind, const char *key, const char *value, const char *key2,
+               const char *value2)
 {
         long long deadline = pbt_now_ms() + 3000;
 
@@ -361,19 +370,100 @@ nt_event_wait(const char *kind, const char *router)
                 json_t *ev;
                 size_t i;
 
-                json_array_foreach (events, i, ev) {
-                        const char *k = json_string_value(json_object_get(ev, "kind"));
-                        const char *r = json_string_value(json_object_get(ev, "router"));
-
-                        if (k && r && strcmp(k, kind) == 0 && strcmp(r, router) == 0) {
+                json_array_foreach (events, i, ev)
+                        if (field_is(ev, "kind", kind) && (!key || field_is(ev, key, value)) &&
+                            (!key2 || field_is(ev, key2, value2))) {
                                 json_incref(ev);
                                 json_array_remove(events, i);
                                 return ev;
                         }
-                }
-                ck_assert_msg(pbt_now_ms() < deadline, "no %s event for %s", kind, router);
+                ck_assert_msg(pbt_now_ms() < deadline, "no %s event with %s=%s %s=%s", kind,
+                              key ? key : "-", key ? value : "-", key2 ? key2 : "-",
+                              key2 ? value2 : "-");
                 ck_assert_int_ge(pb_client_wait(nt_c, 100), 0);
         }
+}
+
+json_t *
+nt_event_wait(const char *kind, const char *router)
+{
+        return nt_event_match(kind, "router", router, NULL, NULL);
+}
+
+/* --- round-trip times ------------------------------------------------------ */
+
+bool
+nt_probe_rtt(const char *lab, const char *node, const char *target, int timeout_ms, int attempts,
+             double *ms, struct pb_error *err)
+{
+        json_t *params =
+                json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "lab", lab, "node", node, "target",
+                          target, "proto", "udp", "timeout_ms", timeout_ms, "attempts", attempts);
+        char *text = json_dumps(params, JSON_COMPACT), *res = NULL;
+        json_t *r, *rtt;
+        int rc;
+
+        ck_assert_ptr_nonnull(text);
+        memset(err, 0, sizeof(*err));
+        rc = pb_call(nt_c, "node.probe", text, 60000, &res, err);
+        free(text);
+        json_decref(params);
+        ck_assert_msg(rc == 0 || rc == -EREMOTEIO, "node.probe: transport error %d", rc);
+        if (rc < 0)
+                return false;
+        r = json_loads(res, 0, NULL);
+        free(res);
+        ck_assert_ptr_nonnull(r);
+        rtt = json_object_get(r, "rtt_ms");
+        ck_assert_msg(json_is_number(rtt), "node.probe: no rtt_ms");
+        *ms = json_number_value(rtt);
+        json_decref(r);
+        return true;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return (x > y) - (x < y);
+}
+
+double
+nt_rtt_median(const char *what, const char *lab, const char *node, const char *target, int attempts,
+              char *samples, size_t n)
+{
+        double v[NT_RTT_SAMPLES], ms;
+        struct pb_error e;
+        size_t len = 0;
+
+        ck_assert_msg(nt_probe_rtt(lab, node, target, 2000, 3, &ms, &e),
+                      "%s: warm-up probe %s -> %s: %s: %s", what, node, target, e.name, e.message);
+        samples[0] = '\0';
+        for (int i = 0; i < NT_RTT_SAMPLES; i++) {
+                ck_assert_msg(nt_probe_rtt(lab, node, target, attempts > 1 ? 1000 : 2000, attempts,
+                                           &v[i], &e),
+                              "%s: probe %s -> %s: %s: %s", what, node, target, e.name, e.message);
+                len += (size_t)snprintf(samples + len, len < n ? n - len : 0, "%s%.1f",
+                                        i ? " " : "", v[i]);
+        }
+        qsort(v, NT_RTT_SAMPLES, sizeof(v[0]), cmp_double);
+        return v[NT_RTT_SAMPLES / 2];
+}
+
+double
+nt_expect_rtt_in(const char *what, const char *lab, const char *node, const char *target, double lo,
+                 double hi, int attempts)
+{
+        char samples[160];
+        double m = nt_rtt_median(what, lab, node, target, attempts, samples, sizeof(samples));
+
+        fprintf(stderr, "%s: median RTT %.1f ms (want %.0f..%.0f; samples %s)\n", what, m, lo, hi,
+                samples);
+        ck_assert_msg(m >= lo && m <= hi,
+                      "%s: median RTT %s -> %s is %.1f ms (samples %s), want %.0f..%.0f ms", what,
+                      node, target, m, samples, lo, hi);
+        return m;
 }
 
 /* --- processes ----------------------------------------------------------- */

@@ -120,8 +120,33 @@ void nt_build_nat_case(struct nt_case *k, const char *lab, const char *nat, enum
 
 /* Subscribes nt_c to 'lab' and starts recording its events. */
 void nt_events_start(const char *lab);
-/* Waits up to 3 s for a recorded event 'kind' about 'router'; returns it (a new reference). */
+/*
+ * Waits up to 3 s for a recorded event 'kind' whose string member 'key' is
+ * 'value' (key NULL: any) and, if 'key2', whose 'key2' is 'value2';
+ * removes and returns it (a new reference).
+ */
+json_t *nt_event_match(const char *kind, const char *key, const char *value, const char *key2,
+                       const char *value2);
+/* nt_event_match() of an event 'kind' about 'router'. */
 json_t *nt_event_wait(const char *kind, const char *router);
+
+/* --- round-trip times ------------------------------------------------------ */
+
+#define NT_RTT_SAMPLES 5
+
+/* One UDP node.probe: true with its RTT, false with the error. */
+bool nt_probe_rtt(const char *lab, const char *node, const char *target, int timeout_ms,
+                  int attempts, double *ms, struct pb_error *err);
+/*
+ * A steady-state RTT: warms the path (ARP/ND cross shaped links too), then
+ * returns the median of NT_RTT_SAMPLES probes, each tried up to 'attempts'
+ * times (for lossy links); 'samples' gets them all as text, for messages.
+ */
+double nt_rtt_median(const char *what, const char *lab, const char *node, const char *target,
+                     int attempts, char *samples, size_t n);
+/* Asserts that median within [lo, hi] ms (printing it); returns it. */
+double nt_expect_rtt_in(const char *what, const char *lab, const char *node, const char *target,
+                        double lo, double hi, int attempts);
 
 /* --- processes ------------------------------------------------------------ */
 
