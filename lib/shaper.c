@@ -2,8 +2,6 @@
 #include "shaper.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,16 +9,15 @@
 
 #include <linux/virtio_net.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/uio.h>
 
 #include "pb-macro.h"
+#include "worker.h"
 
 /* Frames read from one TAP per wake-up before the others get their turn. */
 #define READ_BURST  64
-#define EVENTS      64
 #define VNET_HDR    sizeof(struct virtio_net_hdr)
 #define SCRATCH_MAX PBL_SHAPE_BUF_MAX
 
@@ -32,9 +29,9 @@ struct link {
         uint64_t read_errors, write_errors;
 };
 
-enum cmd_type { CMD_ADD, CMD_UPDATE, CMD_REMOVE, CMD_STATS, CMD_STOP };
+enum cmd_type { CMD_ADD, CMD_UPDATE, CMD_REMOVE, CMD_STATS };
 
-/* One request from the control side; it waits until 'done'. */
+/* One request from the control side (through the worker's queue). */
 struct cmd {
         enum cmd_type type;
         uint32_t id;
@@ -42,17 +39,11 @@ struct cmd {
         bool vnet;
         struct pbl_condition cond;
         struct pbl_shaper_stats *stats;
-        int result;
-        bool done;
 };
 
 struct pbl_shaper {
-        pthread_t thread;
-        int epfd, evfd;
-        pthread_mutex_t lock;
-        pthread_cond_t cond;
-        struct cmd *cmd;   /* Under 'lock'. */
-        unsigned n_public; /* The control side's count of links. */
+        struct pbl_worker w; /* The thread, its epoll set and command queue. */
+        unsigned n_public;   /* The control side's count of links. */
 
         /* The thread's own. */
         struct link **links;
@@ -104,7 +95,7 @@ static void
 link_free(struct pbl_shaper *s, struct link *l)
 {
         if (l->cap_fd >= 0 && !l->dead)
-                (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->cap_fd, NULL);
+                (void)epoll_ctl(s->w.epfd, EPOLL_CTL_DEL, l->cap_fd, NULL);
         safe_close(l->cap_fd);
         safe_close(l->inj_fd);
         pbl_shape_queue_free(l->q);
@@ -135,7 +126,7 @@ link_read(struct pbl_shaper *s, struct link *l)
                         if (errno != EAGAIN) {
                                 /* The port is gone: stop watching it. */
                                 l->read_errors++;
-                                (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, l->cap_fd, NULL);
+                                (void)epoll_ctl(s->w.epfd, EPOLL_CTL_DEL, l->cap_fd, NULL);
                                 l->dead = true;
                         }
                         return;
@@ -217,7 +208,7 @@ do_add(struct pbl_shaper *s, struct cmd *c)
                 return r;
         }
         ev.data.ptr = l;
-        if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, l->cap_fd, &ev) < 0) {
+        if (epoll_ctl(s->w.epfd, EPOLL_CTL_ADD, l->cap_fd, &ev) < 0) {
                 r = -errno;
 
                 l->dead = true;
@@ -233,8 +224,10 @@ do_add(struct pbl_shaper *s, struct cmd *c)
 }
 
 static int
-do_cmd(struct pbl_shaper *s, struct cmd *c)
+do_cmd(void *ctx, void *cmd)
 {
+        struct pbl_shaper *s = ctx;
+        struct cmd *c = cmd;
         unsigned idx;
         struct link *l;
 
@@ -258,41 +251,22 @@ do_cmd(struct pbl_shaper *s, struct cmd *c)
         }
 }
 
-/* Runs the pending command, if any.  Returns false when told to stop. */
-static bool
-take_cmd(struct pbl_shaper *s)
+static void
+serve(void *ctx, void *link)
 {
-        uint64_t v;
-        bool go_on = true;
-
-        if (read(s->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-                return true;
-        pthread_mutex_lock(&s->lock);
-        if (s->cmd && !s->cmd->done) {
-                if (s->cmd->type == CMD_STOP)
-                        go_on = false;
-                else
-                        s->cmd->result = do_cmd(s, s->cmd);
-                s->cmd->done = true;
-                pthread_cond_broadcast(&s->cond);
-        }
-        pthread_mutex_unlock(&s->lock);
-        return go_on;
+        link_read(ctx, link);
 }
 
 static void *
 thread_main(void *arg)
 {
         struct pbl_shaper *s = arg;
-        struct epoll_event events[EVENTS];
 
         /* Sleeps end when asked, not up to 50 µs later. */
         (void)prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
         for (;;) {
                 uint64_t now = now_ns(), next = UINT64_MAX;
                 struct timespec ts, *tsp = NULL;
-                bool cmd = false;
-                int n;
 
                 for (unsigned i = 0; i < s->n_links; i++)
                         next = MIN(next, pbl_shape_queue_next_due(s->links[i]->q));
@@ -303,90 +277,39 @@ thread_main(void *arg)
                                                 .tv_nsec = (long)(wait % 1000000000u) };
                         tsp = &ts;
                 }
-                n = epoll_pwait2(s->epfd, events, EVENTS, tsp, NULL);
-                if (n < 0 && errno != EINTR)
+                /* Reads, then the command; then whatever is due. */
+                if (!pbl_worker_turn(&s->w, tsp, serve))
                         break;
-                /* Frames first; a command may free a link named in 'events'. */
-                for (int i = 0; i < n; i++) {
-                        if (!events[i].data.ptr)
-                                cmd = true;
-                        else
-                                link_read(s, events[i].data.ptr);
-                }
                 now = now_ns();
                 for (unsigned i = 0; i < s->n_links; i++)
                         link_flush(s, s->links[i], now);
-                if (cmd && !take_cmd(s))
-                        break;
         }
         return NULL;
-}
-
-/* Hands 'c' to the thread and waits for it. */
-static int
-call(struct pbl_shaper *s, struct cmd *c)
-{
-        uint64_t one = 1;
-
-        pthread_mutex_lock(&s->lock);
-        s->cmd = c;
-        if (write(s->evfd, &one, sizeof(one)) < 0) {
-                s->cmd = NULL;
-                pthread_mutex_unlock(&s->lock);
-                return -errno;
-        }
-        while (!c->done)
-                pthread_cond_wait(&s->cond, &s->lock);
-        s->cmd = NULL;
-        pthread_mutex_unlock(&s->lock);
-        return c->result;
 }
 
 int
 pbl_shaper_new(struct pbl_shaper **ret)
 {
-        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
         struct pbl_shaper *s;
-        sigset_t all, old;
         int r;
 
         s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        s->epfd = s->evfd = -EBADF;
-        if (pthread_mutex_init(&s->lock, NULL) || pthread_cond_init(&s->cond, NULL)) {
-                free(s);
-                return -ENOMEM;
-        }
         s->pool = pbl_shape_pool_new(0);
         s->scratch = malloc(SCRATCH_MAX);
-        s->epfd = epoll_create1(EPOLL_CLOEXEC);
-        s->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (!s->pool || !s->scratch) {
                 r = -ENOMEM;
                 goto fail;
         }
-        if (s->epfd < 0 || s->evfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->evfd, &ev) < 0) {
-                r = -errno;
-                goto fail;
-        }
-        /* Signals are the control loop's business. */
-        sigfillset(&all);
-        pthread_sigmask(SIG_SETMASK, &all, &old);
-        r = -pthread_create(&s->thread, NULL, thread_main, s);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        r = pbl_worker_start(&s->w, "pb-shaper", thread_main, do_cmd, s);
         if (r < 0)
                 goto fail;
-        (void)pthread_setname_np(s->thread, "pb-shaper");
         *ret = s;
         return 0;
 fail:
-        safe_close(s->epfd);
-        safe_close(s->evfd);
         free(s->scratch);
         pbl_shape_pool_unref(s->pool);
-        pthread_cond_destroy(&s->cond);
-        pthread_mutex_destroy(&s->lock);
         free(s);
         return r;
 }
@@ -394,21 +317,14 @@ fail:
 struct pbl_shaper *
 pbl_shaper_free(struct pbl_shaper *s)
 {
-        struct cmd c = { .type = CMD_STOP };
-
         if (!s)
                 return NULL;
-        if (call(s, &c) >= 0)
-                (void)pthread_join(s->thread, NULL);
+        pbl_worker_stop(&s->w);
         for (unsigned i = 0; i < s->n_links; i++)
                 link_free(s, s->links[i]);
         free(s->links);
-        safe_close(s->epfd);
-        safe_close(s->evfd);
         free(s->scratch);
         pbl_shape_pool_unref(s->pool);
-        pthread_cond_destroy(&s->cond);
-        pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
 }
@@ -420,7 +336,7 @@ pbl_shaper_add(struct pbl_shaper *s, int cap_fd, int inj_fd, bool vnet,
         struct cmd cmd = {
                 .type = CMD_ADD, .cap_fd = cap_fd, .inj_fd = inj_fd, .vnet = vnet, .cond = *c
         };
-        int r = call(s, &cmd);
+        int r = pbl_worker_call(&s->w, &cmd);
 
         /* Whatever the thread did not take is closed here. */
         safe_close(cmd.cap_fd);
@@ -437,14 +353,14 @@ pbl_shaper_update(struct pbl_shaper *s, uint32_t id, const struct pbl_condition 
 {
         struct cmd cmd = { .type = CMD_UPDATE, .id = id, .cond = *c };
 
-        return call(s, &cmd);
+        return pbl_worker_call(&s->w, &cmd);
 }
 
 int
 pbl_shaper_remove(struct pbl_shaper *s, uint32_t id)
 {
         struct cmd c = { .type = CMD_REMOVE, .id = id };
-        int r = call(s, &c);
+        int r = pbl_worker_call(&s->w, &c);
 
         if (r >= 0)
                 s->n_public--;
@@ -456,7 +372,7 @@ pbl_shaper_stats(struct pbl_shaper *s, uint32_t id, struct pbl_shaper_stats *ret
 {
         struct cmd c = { .type = CMD_STATS, .id = id, .stats = ret };
 
-        return call(s, &c);
+        return pbl_worker_call(&s->w, &c);
 }
 
 unsigned
