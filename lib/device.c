@@ -307,8 +307,9 @@ pbl_device_add(struct pbl_lab *lab, const struct pbl_device_spec *spec, struct p
         TAILQ_FOREACH (i, &d->ifaces, link) {
                 if (r < 0)
                         break;
-                r = queue_up(b, i, true);
-                r = r ?: queue_addrs(b, i, true);
+                /* Addresses before up: coming up announces them (node.c). */
+                r = queue_addrs(b, i, true);
+                r = r ?: queue_up(b, i, true);
         }
         if (r >= 0)
                 r = queue_default_routes(b, d->default_via);
@@ -394,8 +395,8 @@ pbl_iface_add(struct pbl_device *d, const struct pbl_iface_spec *spec, struct pb
         r = r ?: wire(d, i, i->name, st);
         if (r >= 0 && !(b = pbl_node_batch(&d->node)))
                 r = -ENOMEM;
-        r = r ?: queue_up(b, i, true);
         r = r ?: queue_addrs(b, i, true);
+        r = r ?: queue_up(b, i, true);
         r = r ?: pbl_nl_batch_run(b, &st->sys);
         r = r ?: shape(i, st);
         if (r < 0) {

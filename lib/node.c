@@ -32,6 +32,19 @@ sysctls(const struct pbl_node *n, bool ipv6_dad, struct pbl_error *err)
         if (r < 0)
                 return pbl_error_set(err, r, "sysctl net.ipv4.conf.*.promote_secondaries");
 
+        /*
+         * Announce addresses when an interface comes up or changes its MAC
+         * (gratuitous ARP, unsolicited NA): a node that takes the address of
+         * one removed a moment ago is reachable at once, not once its
+         * neighbours' stale entries time out.
+         */
+        r = pbl_sysctl_write("net/ipv4/conf/all/arp_notify", "1");
+        r = r ?: pbl_sysctl_write("net/ipv4/conf/default/arp_notify", "1");
+        r = r ?: pbl_sysctl_write("net/ipv6/conf/all/ndisc_notify", "1");
+        r = r ?: pbl_sysctl_write("net/ipv6/conf/default/ndisc_notify", "1");
+        if (r < 0)
+                return pbl_error_set(err, r, "sysctl net.ipv*.conf.*.{arp,ndisc}_notify");
+
         /* Only the deterministic link-locals we add: no kernel-generated ones. */
         r = pbl_sysctl_write("net/ipv6/conf/default/addr_gen_mode", "1");
         if (r < 0)

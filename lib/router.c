@@ -171,29 +171,39 @@ build(struct pbl_router *r, const struct pbl_router_spec *spec, struct pbl_statu
                 }
         }
 
-        /* Uplink up, its addresses and default routes. */
-        {
+        /*
+         * The uplink's addresses, then up (announcing them: arp_notify and
+         * ndisc_notify, see node.c, so neighbours that knew the address with
+         * another MAC learn this one), then the default routes.
+         */
+        if (r->wan4.family) {
+                const struct pbl_prefix *up = r->upstream ? &r->upstream->lan.v4 : &lab->plan.ix4;
+
+                r2 = pbl_rtnl_addr(b, true, &r->wan4, up->len, r->wan_ifindex, true);
+        }
+        if (!r2 && r->wan6.family) {
+                const struct pbl_prefix *up = r->upstream ? &r->upstream->lan.v6 : &lab->plan.ix6;
+
+                r2 = pbl_rtnl_addr(b, true, &r->wan6, up->len, r->wan_ifindex, true);
+                r2 = r2 ?: pbl_rtnl_addr(b, true, &r->wan_ll6, 64, r->wan_ifindex, true);
+        }
+        if (!r2) {
                 struct pbl_link_set up = PBL_LINK_SET_INIT(r->wan_ifindex);
 
                 up.up = 1;
                 r2 = pbl_rtnl_link_set(b, &up);
         }
         if (!r2 && r->wan4.family) {
-                const struct pbl_prefix *up = r->upstream ? &r->upstream->lan.v4 : &lab->plan.ix4;
                 struct pbl_route def = { .dst = { .ip = { .family = AF_INET } },
                                          .gw = r->upstream ? r->upstream->lan.gw4 : lab->ix_gw4 };
 
-                r2 = pbl_rtnl_addr(b, true, &r->wan4, up->len, r->wan_ifindex, true);
-                r2 = r2 ?: pbl_rtnl_route(b, true, false, &def);
+                r2 = pbl_rtnl_route(b, true, false, &def);
         }
         if (!r2 && r->wan6.family) {
-                const struct pbl_prefix *up = r->upstream ? &r->upstream->lan.v6 : &lab->plan.ix6;
                 struct pbl_route def = { .dst = { .ip = { .family = AF_INET6 } },
                                          .gw = r->upstream ? r->upstream->lan.gw6 : lab->ix_gw6 };
 
-                r2 = pbl_rtnl_addr(b, true, &r->wan6, up->len, r->wan_ifindex, true);
-                r2 = r2 ?: pbl_rtnl_addr(b, true, &r->wan_ll6, 64, r->wan_ifindex, true);
-                r2 = r2 ?: pbl_rtnl_route(b, true, false, &def);
+                r2 = pbl_rtnl_route(b, true, false, &def);
         }
         r2 = r2 ?: pbl_nl_batch_run(b, &st->sys);
         if (r2 < 0)

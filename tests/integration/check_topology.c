@@ -289,6 +289,48 @@ START_TEST(router_removal_rules)
 }
 END_TEST
 
+/*
+ * An address taken over by a new node right after its old owner went is
+ * reachable at once: the new node announces it (gratuitous ARP / unsolicited
+ * NA), so neighbours that still know the old MAC learn the new one.
+ */
+START_TEST(reused_addresses_are_reachable_at_once)
+{
+        json_t *a = router("a", "\"ip_support\":\"dual-stack\"");
+        json_t *b = router("b", "\"ip_support\":\"dual-stack\"");
+        json_t *d1 = device("d1", "a"), *d2;
+        char ip[64], ip6[64], dip[64], dip6[64];
+
+        snprintf(ip, sizeof(ip), "%s", uplink_ip(b));
+        snprintf(ip6, sizeof(ip6), "%s", pbt_str(json_object_get(b, "uplink"), "ip6"));
+        snprintf(dip, sizeof(dip), "%s", pbt_str(d1, "ip"));
+        snprintf(dip6, sizeof(dip6), "%s", pbt_str(d1, "ip6"));
+        /* Neighbours learn the first owners' MACs. */
+        ck_assert(pbt_ping(c, "t", "a", ip));
+        ck_assert(pbt_ping(c, "t", "a", ip6));
+        ck_assert(pbt_ping(c, "t", "a", dip));
+        ck_assert(pbt_ping(c, "t", "a", dip6));
+
+        json_decref(pbt_call(c, "router.remove", "{\"lab\":\"t\",\"name\":\"b\"}"));
+        json_decref(pbt_call(c, "device.remove", "{\"lab\":\"t\",\"name\":\"d1\"}"));
+        json_decref(b);
+        b = router("b2", "\"ip_support\":\"dual-stack\"");
+        d2 = device("d2", "a");
+        ck_assert_str_eq(uplink_ip(b), ip);
+        ck_assert_str_eq(pbt_str(json_object_get(b, "uplink"), "ip6"), ip6);
+        ck_assert_str_eq(pbt_str(d2, "ip"), dip);
+        ck_assert_str_eq(pbt_str(d2, "ip6"), dip6);
+        ck_assert_msg(pbt_ping(c, "t", "a", ip), "a -> %s (new router) unanswered", ip);
+        ck_assert_msg(pbt_ping(c, "t", "a", ip6), "a -> %s (new router) unanswered", ip6);
+        ck_assert_msg(pbt_ping(c, "t", "a", dip), "a -> %s (new device) unanswered", dip);
+        ck_assert_msg(pbt_ping(c, "t", "a", dip6), "a -> %s (new device) unanswered", dip6);
+        json_decref(a);
+        json_decref(b);
+        json_decref(d1);
+        json_decref(d2);
+}
+END_TEST
+
 START_TEST(pools_exhaust_cleanly)
 {
         struct pb_error e;
@@ -371,6 +413,7 @@ make_topology_suite(void)
         tcase_add_test(tc, names_are_checked);
         tcase_add_test(tc, failed_device_add_changes_nothing);
         tcase_add_test(tc, router_removal_rules);
+        tcase_add_test(tc, reused_addresses_are_reachable_at_once);
         tcase_add_test(tc, pools_exhaust_cleanly);
         tcase_add_test(tc, add_device_after_build);
         tcase_add_test(tc, mtu_is_applied);
