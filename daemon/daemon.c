@@ -2,16 +2,26 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
 #include "conn.h"
 #include "dispatch.h"
+#include "dns.h"
 #include "log.h"
+#include "nat64.h"
 #include "netns.h"
 #include "pb-macro.h"
+#include "pb-path.h"
 #include "pb-schema.h"
 #include "pidns.h"
 #include "server.h"
@@ -115,6 +125,48 @@ setup_shaper(struct pbd_daemon *d)
         return 0;
 }
 
+/*
+ * The DNS overlay's files live on a tmpfs mounted on "<socket path>.dns" in
+ * our private mount namespace (before any device copies it): nothing of
+ * them reaches the host, and they vanish with the daemon however it dies.
+ * A socket passed by systemd is asked for its path; an abstract one falls
+ * back to the default socket path's directory.
+ */
+static int
+setup_dns(struct pbd_daemon *d)
+{
+        struct sockaddr_un sun = { 0 };
+        socklen_t len = sizeof(sun);
+        struct pbl_error err = { 0 };
+        char path[PATH_MAX], *slash;
+        int r;
+
+        if (!d->listener.activated) {
+                snprintf(path, sizeof(path) - 4, "%s", d->listener.path);
+        } else if (getsockname(d->listener.fd, (struct sockaddr *)&sun, &len) == 0 &&
+                   len > offsetof(struct sockaddr_un, sun_path) && sun.sun_path[0] == '/') {
+                snprintf(path, sizeof(path) - 4, "%.*s",
+                         (int)(len - offsetof(struct sockaddr_un, sun_path)), sun.sun_path);
+        } else {
+                r = pb_socket_path(getenv("PATCHBAY_SOCKET"), getenv("XDG_RUNTIME_DIR"),
+                                   d->outer_uid, path, sizeof(path) - 4);
+                if (r < 0)
+                        return log_error_errno(r, "DNS directory: %m");
+                slash = strrchr(path, '/');
+                if (slash && slash != path) {
+                        *slash = '\0';
+                        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                                return log_error_errno(-errno, "DNS directory: mkdir %s: %m", path);
+                        *slash = '/';
+                }
+        }
+        strcat(path, ".dns");
+        r = pbl_dns_setup(path, &err);
+        if (r < 0)
+                return log_error_errno(r, "DNS overlay: %s: %m", err.op);
+        return 0;
+}
+
 int
 pbd_daemon_init(struct pbd_daemon *d, int parent_fd)
 {
@@ -135,6 +187,9 @@ pbd_daemon_init(struct pbd_daemon *d, int parent_fd)
         r = pbl_pidns_init();
         if (r < 0)
                 return log_error_errno(r, "opening our PID namespace: %m");
+        r = setup_dns(d);
+        if (r < 0)
+                return r;
 
         r = pbd_dispatch_init();
         if (r < 0)
@@ -214,6 +269,9 @@ pbd_daemon_done(struct pbd_daemon *d)
                         dfr->cancel(dfr);
         if (d->labs.labs.tqh_last)
                 pbd_labs_done(d);
+        pbl_dns_cleanup(); /* After the labs: their devices' files are on it. */
+        /* After the labs' routers, before the shaper ports' namespace goes. */
+        pbl_nat64_shutdown();
         /* After the labs: their links hold the shaper's TAPs. */
         pbl_shape_setup(PBL_SHAPER_USERSPACE, NULL);
         d->shaper_thread = pbl_shaper_free(d->shaper_thread);

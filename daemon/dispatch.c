@@ -31,6 +31,9 @@ static const struct {
         { pbd_methods_probe, &pbd_methods_probe_count },
         { pbd_methods_region, &pbd_methods_region_count },
         { pbd_methods_link, &pbd_methods_link_count },
+        { pbd_methods_dns, &pbd_methods_dns_count },
+        { pbd_methods_capture, &pbd_methods_capture_count },
+        { pbd_methods_labfile, &pbd_methods_labfile_count },
 };
 
 static const struct pbd_method **index_;

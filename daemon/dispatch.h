@@ -44,11 +44,19 @@ struct pbd_method {
 /* Per-domain method tables, each sorted by name. */
 extern const struct pbd_method pbd_methods_daemon[], pbd_methods_events[], pbd_methods_lab[],
         pbd_methods_router[], pbd_methods_device[], pbd_methods_iface[], pbd_methods_proc[],
-        pbd_methods_probe[], pbd_methods_region[], pbd_methods_link[];
+        pbd_methods_probe[], pbd_methods_region[], pbd_methods_link[], pbd_methods_labfile[];
 extern const size_t pbd_methods_daemon_count, pbd_methods_events_count, pbd_methods_lab_count,
         pbd_methods_router_count, pbd_methods_device_count, pbd_methods_iface_count,
         pbd_methods_proc_count, pbd_methods_probe_count, pbd_methods_region_count,
-        pbd_methods_link_count;
+        pbd_methods_link_count, pbd_methods_labfile_count;
+
+/* capture.c */
+extern const struct pbd_method pbd_methods_capture[];
+extern const size_t pbd_methods_capture_count;
+
+/* method-dns.c */
+extern const struct pbd_method pbd_methods_dns[];
+extern const size_t pbd_methods_dns_count;
 
 /* Builds the sorted method index.  Returns 0, or -EEXIST on a duplicate name. */
 int pbd_dispatch_init(void);

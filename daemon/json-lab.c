@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "labs.h"
 #include "model.h"
+#include "nat64.h"
 #include "pb-macro.h"
 #include "shape.h"
 
@@ -163,11 +164,42 @@ router_children(const struct pbl_router *r)
         return arr;
 }
 
+static json_t *router_json_base(const struct pbl_router *r, const struct pbd_router_cfg *c);
+
+/* The NAT64 translator's counters, or null without one. */
+static json_t *
+nat64_json(const struct pbl_router *r)
+{
+        struct pbl_nat64_stats st;
+        json_t *drops;
+
+        if (pbl_nat64_stats(r, &st) < 0 || !(drops = json_object()))
+                return json_null();
+        for (int v = PBL_SIIT_OK + 1; v < _PBL_SIIT_VERDICT_MAX; v++)
+                if (st.drops[v])
+                        json_object_set_new(drops, pbl_siit_verdict_name(v),
+                                            json_integer((json_int_t)st.drops[v]));
+        return json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:I, s:i}", "prefix", "64:ff9b::/96",
+                         "pool", PBL_NAT64_POOL, "translated_v6_to_v4", (json_int_t)st.v6_to_v4,
+                         "translated_v4_to_v6", (json_int_t)st.v4_to_v6, "dropped",
+                         (json_int_t)st.dropped, "drops", drops, "ignored", (json_int_t)st.ignored,
+                         "write_errors", (json_int_t)st.write_errors, "clients", (int)st.clients);
+}
+
 json_t *
 pbd_router_json(const struct pbl_router *r)
 {
         const struct pbd_router_cfg *c = router_cfg(r);
+        json_t *o = router_json_base(r, c);
 
+        if (o && json_object_set_new(o, "nat64", nat64_json(r)) < 0)
+                o = (json_decref(o), NULL);
+        return o;
+}
+
+static json_t *
+router_json_base(const struct pbl_router *r, const struct pbd_router_cfg *c)
+{
         return json_pack(
                 "{s:s, s:s?, s:{s:s, s:o, s:o, s:o, s:s, s:O, s:s}, "
                 "s:{s:o, s:o, s:o, s:o, s:o, s:s}, s:s, s:O?, s:s, s:O, s:b, s:s, s:o, s:s?, "
@@ -329,11 +361,15 @@ pbd_lab_state(struct pbd_lab *lab)
         TAILQ_FOREACH (d, &lab->engine->devices, link)
                 if (json_array_append_new(devices, pbd_device_json(d)) < 0)
                         return NULL;
-        return json_pack("{s:s, s:s, s:s?, s:s, s:I, s:o, s:O, s:O, s:O, s:O, s:O, s:o, s:o}",
+        if (pbd_counters_attach(lab, routers, devices) < 0)
+                return NULL;
+        return json_pack("{s:s, s:s, s:s?, s:s, s:I, s:o, s:O, s:O, s:O, s:O, s:O, s:o, s:o, s:o, "
+                         "s:o}",
                          "name", lab->name, "lifetime",
                          lab->lifetime == PBD_LIFETIME_SESSION ? "session" : "daemon", "outdir",
                          lab->outdir, "created", lab->created, "seq", (json_int_t)lab->seq, "ix",
                          pbd_ix_json(lab->engine), "routers", routers, "devices", devices,
                          "regions", regions, "region_links", rlinks, "links", links, "procs",
-                         pbd_proc_state(lab), "reflectors", pbd_probe_state(lab));
+                         pbd_proc_state(lab), "reflectors", pbd_probe_state(lab), "captures",
+                         pbd_capture_state(lab), "dns", pbd_dns_state(lab));
 }

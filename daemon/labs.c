@@ -158,6 +158,7 @@ pbd_lab_destroy(struct pbd_lab *lab)
                 pbd_conn_remove_hook(lab->owner, &lab->owner_hook);
         pbd_proc_lab_gone(lab);
         pbd_probe_lab_gone(lab);
+        pbd_capture_lab_gone(lab);
         pbd_event(lab, "lab_destroyed", NULL);
         pbd_lab_outdir_close(lab);
         pbd_lab_free_ext(lab->engine);

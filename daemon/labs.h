@@ -124,6 +124,24 @@ void pbd_probe_lab_gone(struct pbd_lab *lab);
 /* State contributions of those modules to lab.state ("procs", "reflectors"). */
 json_t *pbd_proc_state(struct pbd_lab *lab);
 json_t *pbd_probe_state(struct pbd_lab *lab);
+json_t *pbd_dns_state(struct pbd_lab *lab); /* method-dns.c: "dns" */
+
+/*
+ * Captures (capture.c): stop those of a node about to go, those whose
+ * interface went away (after iface.remove, iface.replug and node
+ * removals), every one of a lab; their part of lab.state ("captures").
+ */
+void pbd_capture_node_gone(struct pbd_lab *lab, struct pbl_node *node);
+void pbd_capture_sweep(struct pbd_lab *lab);
+void pbd_capture_lab_gone(struct pbd_lab *lab);
+json_t *pbd_capture_state(struct pbd_lab *lab);
+
+/*
+ * Interface counters (counters-json.c): one dump per node, added to the
+ * lab.state objects of its routers ("counters") and devices ("ifaces[].counters").
+ * Returns 0 or -ENOMEM.
+ */
+int pbd_counters_attach(struct pbd_lab *lab, json_t *routers, json_t *devices);
 unsigned pbd_proc_count_running(struct pbd_lab *lab);
 
 /* RFC 3339 UTC timestamp with milliseconds into 'buf' (32 bytes). */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "labs.h"
@@ -86,8 +87,9 @@ pbd_attach_iface_cfg(struct pbl_iface *i, json_t *condition, const char *directi
         return 0;
 }
 
-static int
-method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+int
+pbd_apply_device_add(struct pbd_lab *lab, json_t *params, json_t **ret_result,
+                     struct pb_rpc_error *reterr)
 {
         json_t *ifaces = json_object_get(params, "ifaces"), *spec_if;
         struct pbl_iface_spec specs[MAX_IFACES];
@@ -101,13 +103,9 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
         struct pbl_status st = { 0 };
         struct pbl_device *dev;
         struct pbl_iface *i;
-        struct pbd_lab *lab;
         size_t k;
         int r;
 
-        r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
-        if (r < 0)
-                return r;
         if (json_array_size(ifaces) > MAX_IFACES)
                 return pb_rpc_error_param(reterr, "ifaces", "a device has at most %d interfaces",
                                           MAX_IFACES);
@@ -150,6 +148,16 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
 }
 
 static int
+method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+{
+        struct pbd_lab *lab;
+        int r;
+
+        r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
+        return r < 0 ? r : pbd_apply_device_add(lab, params, ret_result, reterr);
+}
+
+static int
 method_get(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
 {
         struct pbl_device *dev;
@@ -178,11 +186,13 @@ method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
                 return r;
         pbd_proc_node_gone(lab, &dev->node);
         pbd_probe_node_gone(lab, &dev->node);
+        pbd_capture_node_gone(lab, &dev->node);
         snprintf(name, sizeof(name), "%s", dev->node.name);
         pbd_device_free_ext(dev);
         r = pbl_device_remove(lab->engine, dev, &st);
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
+        pbd_capture_sweep(lab); /* Its router's side of each link went with it. */
         pbd_event(lab, "device_removed", json_pack("{s:s}", "name", name));
         *ret_result = json_object();
         return 0;

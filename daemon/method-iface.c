@@ -89,6 +89,7 @@ method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
         pbd_iface_cfg_free(cfg);
+        pbd_capture_sweep(lab);
         pbd_event(lab, "iface_removed",
                   json_pack("{s:s, s:s, s:s}", "device", dev->node.name, "iface", name,
                             "default_via", dev->default_via->name));
@@ -115,6 +116,7 @@ method_replug(struct pbd_call *call, json_t *params, json_t **ret_result,
         r = pbl_iface_replug(dev, i, to, &st);
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
+        pbd_capture_sweep(lab); /* The link was rebuilt: captures of either end are over. */
         pbd_event(lab, "iface_replugged",
                   json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "device", dev->node.name, "iface",
                             i->name, "from_router", from, "to_router", to->node.name, "ip",

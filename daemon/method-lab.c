@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apply.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "labs.h"
@@ -16,25 +17,25 @@
 /* Labs a daemon holds at once: each has a PID namespace, a reaper and fds. */
 #define MAX_LABS 256
 
+const struct pbd_addressing_field pbd_addressing_fields[] = {
+        { "ix4", offsetof(struct pbl_addressing, ix4) },
+        { "ix6", offsetof(struct pbl_addressing, ix6) },
+        { "public4", offsetof(struct pbl_addressing, public4) },
+        { "private4", offsetof(struct pbl_addressing, private4) },
+        { "public6", offsetof(struct pbl_addressing, public6) },
+        { "private6", offsetof(struct pbl_addressing, private6) },
+        { "regions4", offsetof(struct pbl_addressing, regions4) },
+        { "regions6", offsetof(struct pbl_addressing, regions6) },
+};
+const size_t pbd_addressing_fields_count = ELEMENTSOF(pbd_addressing_fields);
+
 static int
 parse_addressing(json_t *obj, struct pbl_addressing *plan, struct pb_rpc_error *reterr)
 {
-        static const struct {
-                const char *key;
-                size_t off;
-        } fields[] = {
-                { "ix4", offsetof(struct pbl_addressing, ix4) },
-                { "ix6", offsetof(struct pbl_addressing, ix6) },
-                { "public4", offsetof(struct pbl_addressing, public4) },
-                { "private4", offsetof(struct pbl_addressing, private4) },
-                { "public6", offsetof(struct pbl_addressing, public6) },
-                { "private6", offsetof(struct pbl_addressing, private6) },
-                { "regions4", offsetof(struct pbl_addressing, regions4) },
-                { "regions6", offsetof(struct pbl_addressing, regions6) },
-        };
+        const struct pbd_addressing_field *fields = pbd_addressing_fields;
 
         pbl_addressing_default(plan);
-        for (size_t i = 0; obj && i < ELEMENTSOF(fields); i++) {
+        for (size_t i = 0; obj && i < pbd_addressing_fields_count; i++) {
                 const char *text = json_string_value(json_object_get(obj, fields[i].key));
                 char param[32];
 
@@ -63,9 +64,9 @@ nested_outdir(const char *base, const char *lab, char *buf, size_t n)
                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, lab);
 }
 
-static int
-method_create(struct pbd_call *call, json_t *params, json_t **ret_result,
-              struct pb_rpc_error *reterr)
+int
+pbd_apply_lab_create(struct pbd_call *call, json_t *params, struct pbd_lab **ret,
+                     struct pb_rpc_error *reterr)
 {
         struct pbd_daemon *d = pbd_call_daemon(call);
         const char *name = json_string_value(json_object_get(params, "name"));
@@ -125,12 +126,25 @@ method_create(struct pbd_call *call, json_t *params, json_t **ret_result,
         d->labs.n_labs++;
         if (lab->lifetime == PBD_LIFETIME_SESSION)
                 pbd_lab_attach_owner(lab, pbd_call_conn(call));
-        /* The reply is built before the event: sending may end this lab's session. */
-        *ret_result = pbd_lab_summary(lab);
         pbd_event(lab, "lab_created",
                   json_pack("{s:s, s:s?, s:o}", "lifetime",
                             lab->lifetime == PBD_LIFETIME_SESSION ? "session" : "daemon", "outdir",
                             lab->outdir, "ix", pbd_ix_json(lab->engine)));
+        *ret = lab;
+        return 0;
+}
+
+static int
+method_create(struct pbd_call *call, json_t *params, json_t **ret_result,
+              struct pb_rpc_error *reterr)
+{
+        struct pbd_lab *lab;
+        int r;
+
+        r = pbd_apply_lab_create(call, params, &lab, reterr);
+        if (r < 0)
+                return r;
+        *ret_result = pbd_lab_summary(lab);
         return *ret_result ? 0 : -ENOMEM;
 }
 

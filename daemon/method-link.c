@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "labs.h"
@@ -92,9 +93,24 @@ set_region_link(struct pbd_lab *lab, struct pbl_router *a, struct pbl_router *b,
         return 1;
 }
 
+/* Looks up node 'param' of 'lab' ("ix" included). */
 static int
-method_set_condition(struct pbd_call *call, json_t *params, json_t **ret_result,
-                     struct pb_rpc_error *reterr)
+lookup_node(struct pbd_lab *lab, json_t *params, const char *param, struct pbl_node **ret,
+            struct pb_rpc_error *reterr)
+{
+        const char *name = json_string_value(json_object_get(params, param));
+
+        *ret = name ? pbl_lab_node(lab->engine, name) : NULL;
+        if (*ret)
+                return 0;
+        pb_rpc_errorf(reterr, PB_ERR_NO_SUCH_NODE, "no node named '%s' in lab '%s'",
+                      name ? name : "", lab->name);
+        snprintf(reterr->parameter, sizeof(reterr->parameter), "%s", param);
+        return -ENOENT;
+}
+
+int
+pbd_apply_link_condition(struct pbd_lab *lab, json_t *params, struct pb_rpc_error *reterr)
 {
         const char *dirname = json_string_value(json_object_get(params, "direction"));
         json_t *cond = json_object_get(params, "condition");
@@ -104,11 +120,10 @@ method_set_condition(struct pbd_call *call, json_t *params, json_t **ret_result,
         struct pbl_device *da, *db;
         enum pbl_direction dir;
         struct pbl_condition c;
-        struct pbd_lab *lab;
         int r;
 
-        r = pbd_lookup_node(pbd_call_daemon(call), params, "a", &lab, &na, reterr);
-        r = r ?: pbd_lookup_node(pbd_call_daemon(call), params, "b", &lab, &nb, reterr);
+        r = lookup_node(lab, params, "a", &na, reterr);
+        r = r ?: lookup_node(lab, params, "b", &nb, reterr);
         r = r ?: pbd_condition_from_json(cond, &c, "condition", reterr);
         if (r < 0)
                 return r;
@@ -154,6 +169,20 @@ method_set_condition(struct pbd_call *call, json_t *params, json_t **ret_result,
                   json_pack("{s:s, s:s, s:s, s:O, s:s}", "target", "link", "a", na->name, "b",
                             nb->name, "condition", cond, "direction",
                             dirname ? dirname : "a-to-b"));
+        return 0;
+}
+
+static int
+method_set_condition(struct pbd_call *call, json_t *params, json_t **ret_result,
+                     struct pb_rpc_error *reterr)
+{
+        struct pbd_lab *lab;
+        int r;
+
+        r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
+        r = r ?: pbd_apply_link_condition(lab, params, reterr);
+        if (r < 0)
+                return r;
         *ret_result = json_object();
         return *ret_result ? 0 : -ENOMEM;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "labs.h"
@@ -103,24 +104,31 @@ link_regions(struct pbd_lab *lab, struct pbl_region *a, struct pbl_region *b, js
         return 0;
 }
 
-static int
-method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+int
+pbd_apply_region_add(struct pbd_lab *lab, json_t *params, json_t **ret_result,
+                     struct pb_rpc_error *reterr)
 {
         const char *name = json_string_value(json_object_get(params, "name"));
         struct pbl_status st = { 0 };
         struct pbl_region *rg = NULL;
-        struct pbd_lab *lab;
         int r;
 
-        r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
-        if (r < 0)
-                return r;
         r = add_region(lab, name, &rg, &st);
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
         *ret_result = pbd_region_json(rg);
         pbd_event(lab, "region_added", json_pack("{s:O}", "region", *ret_result));
         return *ret_result ? 0 : -ENOMEM;
+}
+
+static int
+method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+{
+        struct pbd_lab *lab;
+        int r;
+
+        r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
+        return r < 0 ? r : pbd_apply_region_add(lab, params, ret_result, reterr);
 }
 
 static int
@@ -150,20 +158,28 @@ method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
         return 0;
 }
 
-static int
-method_link(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+int
+pbd_apply_region_link(struct pbd_lab *lab, json_t *params, struct pb_rpc_error *reterr)
 {
         struct pbl_status st = { 0 };
         struct pbl_region *a = NULL, *b = NULL;
+        int r;
+
+        r = lookup_region(lab, params, "a", &a, reterr);
+        r = r ?: lookup_region(lab, params, "b", &b, reterr);
+        return r
+                       ?: link_regions(lab, a, b, json_object_get(params, "condition"), "condition",
+                                       &st, reterr);
+}
+
+static int
+method_link(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+{
         struct pbd_lab *lab;
         int r;
 
         r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
-        r = r ?: lookup_region(lab, params, "a", &a, reterr);
-        r = r ?: lookup_region(lab, params, "b", &b, reterr);
-        r = r
-                    ?: link_regions(lab, a, b, json_object_get(params, "condition"), "condition",
-                                    &st, reterr);
+        r = r ?: pbd_apply_region_link(lab, params, reterr);
         if (r < 0)
                 return r;
         *ret_result = json_object();

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "apply.h"
 #include "daemon.h"
 #include "dispatch.h"
 #include "labs.h"
@@ -129,8 +130,9 @@ lookup_router(struct pbd_call *call, json_t *params, struct pbd_lab **ret_lab,
         return 0;
 }
 
-static int
-method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+int
+pbd_apply_router_add(struct pbd_lab *lab, json_t *params, json_t **ret_result,
+                     struct pb_rpc_error *reterr)
 {
         struct pbl_router_spec spec = {
                 .name = json_string_value(json_object_get(params, "name")),
@@ -142,13 +144,11 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
         struct pbl_condition downlink;
         struct pbl_status st = { 0 };
         struct pbl_router *router;
-        struct pbd_lab *lab;
         int r;
 
         if (!cfg)
                 return -ENOMEM;
-        r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
-        r = r ?: resolve(params, &spec, cfg, &downlink, reterr);
+        r = resolve(params, &spec, cfg, &downlink, reterr);
         if (r >= 0 && region) {
                 spec.region = pbl_lab_region(lab->engine, region);
                 if (!spec.region) {
@@ -171,6 +171,16 @@ method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb
         *ret_result = pbd_router_json(router);
         pbd_event(lab, "router_added", json_pack("{s:O}", "router", *ret_result));
         return *ret_result ? 0 : -ENOMEM;
+}
+
+static int
+method_add(struct pbd_call *call, json_t *params, json_t **ret_result, struct pb_rpc_error *reterr)
+{
+        struct pbd_lab *lab;
+        int r;
+
+        r = pbd_lookup_lab(pbd_call_daemon(call), params, &lab, reterr);
+        return r < 0 ? r : pbd_apply_router_add(lab, params, ret_result, reterr);
 }
 
 static int
@@ -206,12 +216,14 @@ method_remove(struct pbd_call *call, json_t *params, json_t **ret_result,
                                            reterr);
         pbd_proc_node_gone(lab, &router->node);
         pbd_probe_node_gone(lab, &router->node);
+        pbd_capture_node_gone(lab, &router->node);
         cfg = router->ext;
         snprintf(name, sizeof(name), "%s", router->node.name);
         r = pbl_router_remove(lab->engine, router, &st);
         if (r < 0)
                 return pbd_status_to_error(&st, r, reterr);
         pbd_router_cfg_free(cfg);
+        pbd_capture_sweep(lab); /* Its uplink's other end went with it. */
         pbd_event(lab, "router_removed", json_pack("{s:s}", "name", name));
         *ret_result = json_object();
         return 0;

@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "lab.h"
 #include "node.h"
 #include "pb-macro.h"
@@ -209,6 +210,7 @@ pbl_device_free(struct pbl_device *d)
                 pbl_link_cond_release(&i->lc);
                 free(i);
         }
+        pbl_dns_device_detach(d);
         pbl_node_done(&d->node);
         free(d);
 }
@@ -297,6 +299,9 @@ pbl_device_add(struct pbl_lab *lab, const struct pbl_device_spec *spec, struct p
         if (r >= 0)
                 r = pbl_node_init(&d->node, lab, PBL_NODE_DEVICE, d->node.name, d->node.id,
                                   &st->sys);
+        /* Its /etc/hosts and /etc/resolv.conf, before any process can run there. */
+        if (r >= 0)
+                r = pbl_dns_device_attach(d, st);
         TAILQ_FOREACH (i, &d->ifaces, link) {
                 if (r < 0)
                         break;

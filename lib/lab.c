@@ -11,6 +11,7 @@
 
 #include <sys/socket.h>
 
+#include "dns.h"
 #include "node.h"
 #include "pb-macro.h"
 #include "pidns.h"
@@ -364,6 +365,7 @@ pbl_lab_destroy(struct pbl_lab *lab)
                 TAILQ_REMOVE(&lab->devices, d, link);
                 pbl_device_free(d);
         }
+        pbl_dns_lab_free(lab);
         pbl_regions_free(lab);
         /* Children before parents, so no router outlives its own uplink's owner. */
         while ((r = TAILQ_LAST(&lab->routers, pbl_router_list))) {

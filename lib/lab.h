@@ -183,6 +183,8 @@ struct pbl_router {
         struct pbl_prefix npt6;   /* NPTv6: the external /64 (family 0 otherwise). */
         int npt6_slot;
         unsigned ct_defaults[3]; /* The kernel's conntrack timeouts (0: not read yet). */
+        int nat64_ifindex;       /* NAT64 (nat64.h): its interface, or 0. */
+        uint32_t nat64_id;       /* Its translator entry. */
 
         struct pbl_region *region;      /* The region it lives in (behind its backbone). */
         int region_subnet;              /* Its public LAN's slot in the region, or -1. */
@@ -277,6 +279,7 @@ struct pbl_lab {
         unsigned n_routers, n_devices, n_regions, n_region_links;
         struct pbl_bitmap region_slots, region_link_slots;
         unsigned next_id;
+        struct pbl_lab_dns *dns; /* DNS overlay (dns-files.c); NULL until first used. */
         void *ext;
 };
 

@@ -5,6 +5,7 @@
  *   table ip pb_nat        IPv4 NAT: mapping, full-cone map, hairpin
  *   table ip6 pb_nat6      IPv6 masquerade or NPTv6
  *   table inet pb_filter   forward-path filtering: the NAT's, then the firewall's
+ *   table ip pb_nat64      NAT64: the translator's pool leaves with the WAN address
  *
  * Every rule carries a comment saying why it exists, so `nft list ruleset`
  * inside a router explains the router.
@@ -19,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "lab.h"
+#include "nat64.h"
 #include "netns.h"
 #include "nft.h"
 #include "node.h"
@@ -70,6 +72,12 @@ static bool
 has_nat6(const struct pbl_policy *p)
 {
         return p->nat6 == PBL_NAT6_MASQUERADE || p->nat6 == PBL_NAT6_NPTV6;
+}
+
+static bool
+has_nat64(const struct pbl_policy *p)
+{
+        return p->nat6 == PBL_NAT6_NAT64;
 }
 
 static bool
@@ -183,6 +191,29 @@ nat6(struct pbl_nft *t, const struct pbl_router *r, enum pbl_nat6 mode)
                 pbl_nft_match_daddr(rule, &r->npt6);
                 pbl_nft_nat_prefix(rule, false, &r->lan.v6);
         }
+}
+
+/*
+ * The translator gives each IPv6 host an address of the pool; leaving
+ * through the WAN, those flows are masqueraded.  After the router's own
+ * NAT (pb_nat), so that a NAT mode, when there is one, maps them as it
+ * maps the LAN's.
+ */
+static void
+nat64(struct pbl_nft *t, const struct pbl_router *r, bool on)
+{
+        struct pbl_prefix pool;
+        struct nftnl_rule *rule;
+
+        pbl_nft_table(t, NFPROTO_IPV4, "pb_nat64", has_nat64(&r->policy), on);
+        if (!on || pbl_prefix_parse(PBL_NAT64_POOL, false, &pool) < 0)
+                return;
+        pbl_nft_chain(t, "postrouting", "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC + 5);
+        rule = pbl_nft_rule(t, "postrouting",
+                            "NAT64: translated IPv6 hosts leave with the WAN address");
+        pbl_nft_match_oifname(rule, r->wan_name, true);
+        pbl_nft_match_saddr(rule, &pool);
+        pbl_nft_masquerade(rule, false);
 }
 
 static void
@@ -325,12 +356,20 @@ pbl_router_set_policy(struct pbl_router *r, const struct pbl_policy *p, struct p
         if (p->nat.mapping != PBL_MAPPING_NONE && !r->wan4.family)
                 return pbl_fault(st, PBL_FAULT_INVALID_STATE, "nat",
                                  "router '%s' has no IPv4 uplink to NAT to", r->node.name);
-        if (p->nat6 != PBL_NAT6_NONE && (!r->wan6.family || !r->lan.v6.ip.family))
+        if (p->nat6 == PBL_NAT6_NAT64 && (!r->wan4.family || !r->lan.v6.ip.family))
+                return pbl_fault(st, PBL_FAULT_INVALID_STATE, "nat_v6",
+                                 "router '%s' has no IPv4 uplink or no IPv6 LAN for NAT64",
+                                 r->node.name);
+        if (p->nat6 != PBL_NAT6_NONE && p->nat6 != PBL_NAT6_NAT64 &&
+            (!r->wan6.family || !r->lan.v6.ip.family))
                 return pbl_fault(st, PBL_FAULT_INVALID_STATE, "nat_v6",
                                  "router '%s' has no IPv6 uplink or LAN", r->node.name);
-        if (p->nat6 == PBL_NAT6_NAT64)
-                return pbl_fault(st, PBL_FAULT_UNSUPPORTED, "nat_v6",
-                                 "nat64 is not available in this build yet");
+        /* The translator first, so that the rules never point at nothing. */
+        if (has_nat64(p) && !r->nat64_ifindex) {
+                rr = pbl_nat64_attach(r, &st->sys);
+                if (rr < 0)
+                        return rr;
+        }
         if (p->nat6 == PBL_NAT6_NPTV6 && !r->npt6.ip.family) {
                 rr = pbl_router_npt6_prefix(r, true, st);
                 if (rr < 0)
@@ -342,10 +381,15 @@ pbl_router_set_policy(struct pbl_router *r, const struct pbl_policy *p, struct p
                 return 0;
         }
         t = pbl_nft_new();
-        if (!t)
+        if (!t) {
+                if (has_nat64(p) && !has_nat64(&r->policy))
+                        pbl_nat64_detach(r);
                 return -ENOMEM;
+        }
         if (has_nat4(p) || has_nat4(&r->policy))
                 nat4(t, r, &p->nat);
+        if (has_nat64(p) || has_nat64(&r->policy))
+                nat64(t, r, has_nat64(p));
         if (has_nat6(p) || has_nat6(&r->policy))
                 nat6(t, r, p->nat6);
         if (has_filter(p) || has_filter(&r->policy))
@@ -355,8 +399,12 @@ pbl_router_set_policy(struct pbl_router *r, const struct pbl_policy *p, struct p
         if (rr < 0) {
                 if (p->nat6 == PBL_NAT6_NPTV6 && r->policy.nat6 != PBL_NAT6_NPTV6)
                         (void)pbl_router_npt6_prefix(r, false, st);
+                if (has_nat64(p) && !has_nat64(&r->policy))
+                        pbl_nat64_detach(r);
                 return rr;
         }
+        if (!has_nat64(p))
+                pbl_nat64_detach(r);
         if (p->nat6 != PBL_NAT6_NPTV6 && r->npt6.ip.family)
                 (void)pbl_router_npt6_prefix(r, false, st);
         if (p->nat.mapping != PBL_MAPPING_NONE || r->policy.nat.mapping != PBL_MAPPING_NONE) {

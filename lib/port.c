@@ -102,9 +102,12 @@ make_pair(struct pbl_node *n, const char *name, const char *far, const uint8_t *
         return r < 0 ? r : far_ifindex;
 }
 
-/* An AF_PACKET socket in the shaper namespace on 'ifindex' ('rx': capture, else inject). */
+/*
+ * An AF_PACKET socket in the shaper namespace on 'ifindex' ('rx': capture,
+ * else inject; 'duplex': both, plain frames without a virtio-net header).
+ */
 static int
-make_socket(int ifindex, bool rx)
+make_socket(int ifindex, bool rx, bool duplex)
 {
         _cleanup_close_ int fd = -EBADF;
         uint16_t proto = rx ? ETH_P_ALL : 0; /* 0: never receives. */
@@ -123,14 +126,18 @@ make_socket(int ifindex, bool rx)
         pbl_netns_leave();
         if (r < 0)
                 return r;
-        if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
+        if (!duplex && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
                 return -errno;
         if (rx && setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) < 0)
                 return -errno;
-        if (!rx && setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
+        if ((!rx || duplex) &&
+            setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
                 return -errno;
         /* Best effort: the host caps them. */
-        (void)setsockopt(fd, SOL_SOCKET, rx ? SO_RCVBUF : SO_SNDBUF, &size, sizeof(size));
+        if (rx)
+                (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+        if (!rx || duplex)
+                (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
         if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
                 return -errno;
         return TAKE_FD(fd);
@@ -138,7 +145,7 @@ make_socket(int ifindex, bool rx)
 
 static int
 make_port(struct pbl_node *n, const char *name, const char *far, const uint8_t *mac, bool rx,
-          struct pbl_port *ret, struct pbl_error *err)
+          bool duplex, struct pbl_port *ret, struct pbl_error *err)
 {
         struct pbl_port p = { .fd = -EBADF };
         int far_ifindex, r;
@@ -153,7 +160,7 @@ make_port(struct pbl_node *n, const char *name, const char *far, const uint8_t *
                 pbl_port_delete(n, &p);
                 return r;
         }
-        p.fd = make_socket(far_ifindex, rx);
+        p.fd = make_socket(far_ifindex, rx, duplex);
         if (p.fd < 0) {
                 r = pbl_error_set(err, p.fd, "AF_PACKET socket on %s (shaper end of %s in %s)", far,
                                   name, n->name);
@@ -171,7 +178,7 @@ pbl_port_capture(struct pbl_node *n, unsigned serial, struct pbl_port *ret, stru
 
         snprintf(name, sizeof(name), "pbc%u", serial);
         snprintf(far, sizeof(far), "c%u", serial);
-        return make_port(n, name, far, NULL, true, ret, err);
+        return make_port(n, name, far, NULL, true, false, ret, err);
 }
 
 int
@@ -182,7 +189,14 @@ pbl_port_inject(struct pbl_node *n, unsigned serial, const uint8_t mac[6], struc
 
         snprintf(name, sizeof(name), "pbi%u", serial);
         snprintf(far, sizeof(far), "i%u", serial);
-        return make_port(n, name, far, mac, false, ret, err);
+        return make_port(n, name, far, mac, false, false, ret, err);
+}
+
+int
+pbl_port_duplex(struct pbl_node *n, const char *name, const char *far, struct pbl_port *ret,
+                struct pbl_error *err)
+{
+        return make_port(n, name, far, NULL, true, true, ret, err);
 }
 
 void

@@ -9,8 +9,9 @@
  *  capture:  sender --mirred egress--> pbcN ===veth===> cN --> socket
  *  inject:   socket --> iN ===veth===> pbiN --mirred ingress--> receiver
  *
- * The shaper namespace holds nothing else: no addresses, no IPv6, no
- * forwarding, so frames arriving on cN die there once the socket has them.
+ * The shaper namespace holds nothing else (but the NAT64 translator's
+ * two-way ports, pbl_port_duplex()): no addresses, no IPv6, no forwarding,
+ * so frames arriving on cN die there once the socket has them.
  * pbiN carries the receiver's MAC address, or the re-injected frames would
  * be PACKET_OTHERHOST and dropped.  The sockets carry virtio-net headers
  * (PACKET_VNET_HDR), so GSO packets cross whole when the capture end's
@@ -43,6 +44,14 @@ int pbl_port_capture(struct pbl_node *n, unsigned serial, struct pbl_port *ret,
 
 /* Builds inject port "pbi<serial>" in 'n', carrying 'mac'. */
 int pbl_port_inject(struct pbl_node *n, unsigned serial, const uint8_t mac[6], struct pbl_port *ret,
+                    struct pbl_error *err);
+
+/*
+ * Builds a two-way port: veth 'name' in 'n', 'far' in the shaper namespace,
+ * whose socket reads every frame 'n' sends into it and writes plain frames
+ * (no virtio-net header) that 'n' receives.  The NAT64 translator's.
+ */
+int pbl_port_duplex(struct pbl_node *n, const char *name, const char *far, struct pbl_port *ret,
                     struct pbl_error *err);
 
 /* Deletes the port's veth pair (failures ignored: the node may be going). */

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "lab.h"
+#include "nat64.h"
 #include "node.h"
 #include "pb-macro.h"
 #include "rtnl.h"
@@ -260,6 +261,7 @@ pbl_router_free(struct pbl_router *r)
         if (!r)
                 return;
         pbl_link_cond_release(&r->uplink);
+        pbl_nat64_detach(r);
         pbl_node_done(&r->node);
         pbl_bitmap_done(&r->lan.hosts);
         free(r);
@@ -312,7 +314,8 @@ allocate(struct pbl_lab *lab, struct pbl_router *r, const struct pbl_router_spec
 {
         struct pbl_router *p = r->upstream;
         bool want4 = spec->ip_support != PBL_IP_V6_ONLY, want6 = spec->ip_support != PBL_IP_V4_ONLY;
-        bool wan4 = want4 && (!p || p->lan.v4.ip.family);
+        /* NAT64 needs an IPv4 uplink even when the LAN is IPv6 only. */
+        bool wan4 = (want4 || spec->policy.nat6 == PBL_NAT6_NAT64) && (!p || p->lan.v4.ip.family);
         bool wan6 = want6 && (!p || p->lan.v6.ip.family);
         int h;
 

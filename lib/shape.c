@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/queue.h>
+
 #include "lab.h"
 #include "netns.h"
 #include "node.h"
@@ -28,11 +30,60 @@ struct pbl_shape {
         uint32_t link; /* In the shaper. */
         struct pbl_port cap, inj;
         bool clsact;
+        bool stealing; /* Listed in 'stealers': its capture port gets the sender's egress. */
+        LIST_ENTRY(pbl_shape) stealers;
 };
 
 static enum pbl_shaper_mode mode = PBL_SHAPER_USERSPACE;
 static struct pbl_shaper *shaper;
 static unsigned port_serial;
+static LIST_HEAD(, pbl_shape) stealers = LIST_HEAD_INITIALIZER(stealers);
+static pbl_shape_port_fn *port_watch;
+static void *port_watch_ctx;
+
+void
+pbl_shape_watch_ports(pbl_shape_port_fn *fn, void *ctx)
+{
+        port_watch = fn;
+        port_watch_ctx = ctx;
+}
+
+int
+pbl_shape_egress_port(const struct pbl_node *node, int ifindex)
+{
+        struct pbl_shape *s;
+
+        LIST_FOREACH (s, &stealers, stealers)
+                if (s->from.node == node && s->from.ifindex == ifindex)
+                        return s->cap.ifindex;
+        return 0;
+}
+
+int
+pbl_shape_ingress_port(const struct pbl_node *node, int ifindex)
+{
+        struct pbl_shape *s;
+
+        LIST_FOREACH (s, &stealers, stealers)
+                if (s->to.node == node && s->to.ifindex == ifindex)
+                        return s->inj.ifindex;
+        return 0;
+}
+
+/* Lists (or unlists) 's' as stealing its sender's egress and tells the watcher. */
+static void
+note_stealing(struct pbl_shape *s, bool on)
+{
+        if (s->stealing == on)
+                return;
+        s->stealing = on;
+        if (on)
+                LIST_INSERT_HEAD(&stealers, s, stealers);
+        else
+                LIST_REMOVE(s, stealers);
+        if (port_watch)
+                port_watch(port_watch_ctx, &s->from, s->cap.ifindex, on);
+}
 
 void
 pbl_shape_setup(enum pbl_shaper_mode m, struct pbl_shaper *s)
@@ -145,6 +196,7 @@ build_clsact_delete(struct pbl_nl_batch *b, void *arg)
 static void
 release_ports(struct pbl_shape *s)
 {
+        note_stealing(s, false);
         if (s->link)
                 (void)pbl_shaper_remove(shaper, s->link);
         s->link = 0;
@@ -220,6 +272,7 @@ build_userspace(struct pbl_shape *s, struct pbl_error *err)
         s->inj.fd = safe_close(s->inj.fd);
         if (r < 0)
                 return r;
+        note_stealing(s, true);
         ra = (struct redirect_args){ .ifindex = s->from.ifindex,
                                      .to = s->cap.ifindex,
                                      .egress = true,

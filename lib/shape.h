@@ -79,4 +79,22 @@ const struct pbl_condition *pbl_shape_condition(const struct pbl_shape *s);
 /* The backend a shape uses ("netem", "tbf", "userspace"). */
 const char *pbl_shape_backend(const struct pbl_shape *s);
 
+/*
+ * Userspace shapes steal a sender's egress into a capture port before the
+ * sender's packet taps see it; packet captures (capture.h) read that port
+ * too.  The watcher (one; NULL removes it) is told when a port starts
+ * receiving the egress of (from->node, from->ifindex), before the redirect
+ * is in place, and when it stops, after the redirect is gone and before the
+ * port is deleted.
+ */
+typedef void pbl_shape_port_fn(void *ctx, const struct pbl_link_end *from, int port_ifindex,
+                               bool added);
+void pbl_shape_watch_ports(pbl_shape_port_fn *fn, void *ctx);
+
+/* The capture port receiving the egress of 'ifindex' in 'node', or 0. */
+int pbl_shape_egress_port(const struct pbl_node *node, int ifindex);
+
+/* The inject port whose frames enter 'ifindex' in 'node' (ingress redirect), or 0. */
+int pbl_shape_ingress_port(const struct pbl_node *node, int ifindex);
+
 #endif

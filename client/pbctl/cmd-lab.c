@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pb-macro.h"
 #include "pbctl.h"
@@ -100,12 +101,23 @@ lab_export(struct pbctl *ctl, const struct pbctl_args *a, json_t *params)
         json_auto_t *res = NULL;
         int r;
 
+        const char *path = pbctl_arg(a, "output");
+        FILE *f = stdout;
+
         r = pbctl_call(ctl, "lab.export", json_incref(params), &res);
         if (r != PBCTL_EXIT_OK)
                 return r;
         if (ctl->field)
                 return pbctl_print(ctl, res, NULL);
-        output_json(stdout, res, !ctl->json);
+        if (path && strcmp(path, "-") != 0 && !(f = fopen(path, "we"))) {
+                fprintf(stderr, "pbctl: export: cannot write %s: %s\n", path, strerror(errno));
+                return PBCTL_EXIT_USAGE;
+        }
+        output_json(f, res, !ctl->json);
+        if (f != stdout && fclose(f) != 0) {
+                fprintf(stderr, "pbctl: export: writing %s failed: %s\n", path, strerror(errno));
+                return PBCTL_EXIT_USAGE;
+        }
         return PBCTL_EXIT_OK;
 }
 
@@ -143,8 +155,23 @@ load(struct pbctl *ctl, const struct pbctl_args *a, json_t *params)
         json_object_foreach (params, key, v)
                 json_object_set(p, key, v);
         r = set_lifetime(a, p);
-        return r ? r : pbctl_invoke(ctl, "lab.load", TAKE_PTR(p), print_lab_state);
+        if (r)
+                return r;
+        /* On a terminal, a progress bar driven by the lab's events. */
+        if (!ctl->json && !ctl->field && isatty(STDERR_FILENO)) {
+                json_auto_t *res = NULL;
+
+                r = pbctl_load_progress(ctl, p, &res);
+                return r ? r : pbctl_print(ctl, res, print_lab_state);
+        }
+        return pbctl_invoke(ctl, "lab.load", TAKE_PTR(p), print_lab_state);
 }
+
+static const struct pbctl_arg export_opts[] = {
+        PBCTL_OPT("output", 'o', "FILE", NULL, PBCTL_T_NONE,
+                  "write the document to FILE instead of standard output"),
+        {},
+};
 
 static const struct pbctl_arg create_opts[] = {
         PBCTL_OPT("lifetime", 0, "LIFETIME", "lifetime", PBCTL_T_STRING,
@@ -188,7 +215,8 @@ static const struct pbctl_verb lab_verbs[] = {
           .help = "print a lab as a topology document that 'pbctl load' rebuilds",
           .method = "lab.export",
           .run = lab_export,
-          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, {} } },
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, {} },
+          .opts = export_opts },
         { .name = "rm",
           .alias = "destroy",
           .help = "destroy labs and everything in them",
@@ -226,6 +254,7 @@ static const struct pbctl_verb export_verbs[] = {
         { .help = "print a lab as a topology document (same as 'lab export')",
           .method = "lab.export",
           .run = lab_export,
-          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, {} } },
+          .pos = (const struct pbctl_arg[]){ PBCTL_LAB, {} },
+          .opts = export_opts },
 };
 PBCTL_GROUP(pbctl_group_export, "export", "print a lab as a topology document", export_verbs);

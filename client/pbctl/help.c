@@ -186,7 +186,7 @@ pbctl_help_group(FILE *f, const struct pbctl_group *g)
 
                         if (!m)
                                 return;
-                        fprintf(m, "%s", v->name);
+                        fprintf(m, "%s", v->name ?: "");
                         synopsis(m, v);
                         fputc('\0', m);
                         fclose(m);

@@ -177,7 +177,12 @@ dispatch(struct pbctl *ctl, const struct pbctl_group *g, int argc, char **argv)
                         return PBCTL_EXIT_OK;
                 }
                 v = pbctl_find_verb(g, argv[1]);
-                if (!v) {
+                if (!v && !g->verbs[0].name) {
+                        /* The group's unnamed verb takes the words as they are. */
+                        v = &g->verbs[0];
+                        argc++;
+                        argv--;
+                } else if (!v) {
                         fprintf(stderr, "pbctl: %s: unknown command '%s'\n", g->name, argv[1]);
                         pbctl_help_group(stderr, g);
                         return PBCTL_EXIT_USAGE;

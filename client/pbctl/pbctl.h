@@ -264,6 +264,8 @@ void print_regions(struct pbctl *ctl, json_t *state);
 void print_procs(struct pbctl *ctl, json_t *procs);
 void print_dns(struct pbctl *ctl, json_t *dns);
 void print_captures(struct pbctl *ctl, json_t *captures);
+/* render-counters.c: an "Interfaces" section of a lab state's counters, if it has any. */
+void print_counters(struct pbctl *ctl, json_t *state);
 void print_reflectors(struct pbctl *ctl, json_t *reflectors);
 /* "exited 3", "killed by SIGKILL", "running". */
 const char *render_status(json_t *obj, char *buf, size_t n);
@@ -274,6 +276,14 @@ const char *render_status(json_t *obj, char *buf, size_t n);
  */
 int pbctl_show_state_part(struct pbctl *ctl, const char *lab, const char *key,
                           void (*human)(struct pbctl *, json_t *));
+
+/* progress.c: nodes of a topology document after `count` expansion. */
+long pbctl_topology_nodes(json_t *topo);
+/*
+ * lab.load with 'params' (borrowed) and a progress bar on stderr fed by the
+ * lab's events.  Returns like pbctl_call().
+ */
+int pbctl_load_progress(struct pbctl *ctl, json_t *params, json_t **ret);
 
 /* The groups. */
 extern const struct pbctl_group pbctl_group_lab, pbctl_group_load, pbctl_group_export,

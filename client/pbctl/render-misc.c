@@ -184,8 +184,8 @@ print_simple(struct pbctl *ctl, json_t *list, const char *const *headers, const 
 void
 print_captures(struct pbctl *ctl, json_t *captures)
 {
-        static const char *const headers[] = { "ID", "NODE", "IFACE", "PATH", NULL };
-        static const char *const keys[] = { "id", "node", "iface", "path", NULL };
+        static const char *const headers[] = { "ID", "NODE", "IFACE", "PACKETS", "PATH", NULL };
+        static const char *const keys[] = { "id", "node", "iface", "packets", "path", NULL };
 
         print_simple(ctl, captures, headers, keys);
 }

@@ -379,6 +379,7 @@ print_lab_state(struct pbctl *ctl, json_t *state)
                 if (marked)
                         printf("(* carries the default route)\n");
         }
+        print_counters(ctl, state);
         if (json_array_size(json_object_get(state, "regions"))) {
                 putchar('\n');
                 output_section(ctl, "Regions");

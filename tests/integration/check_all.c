@@ -26,7 +26,11 @@ main(void)
         srunner_add_suite(sr, make_firewall_suite());
         srunner_add_suite(sr, make_linkcond_suite());
         srunner_add_suite(sr, make_region_suite());
+        srunner_add_suite(sr, make_labfiles_suite());
+        srunner_add_suite(sr, make_nat64_suite());
         srunner_add_suite(sr, make_ipv6_suite());
+        srunner_add_suite(sr, make_capture_suite());
+        srunner_add_suite(sr, make_dns_suite());
         srunner_run_all(sr, CK_ENV);
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);

@@ -458,7 +458,7 @@ opt_str(json_t *o, const char *key)
  * Every preset gives the nat / nat_v6 / firewall / ip_support / pool of the
  * SPEC table (public pools 198.18.N and 2001:db8:1:N, private 10.0.N and
  * fd10::, no IPv6 at all for v4-only); explicit fields override it; isp-v6
- * needs nat64 and is refused.
+ * keeps an IPv4 uplink for NAT64 under its v6-only LAN.
  */
 START_TEST(presets_table)
 {
@@ -485,7 +485,6 @@ START_TEST(presets_table)
                   "dual-stack", false },
         };
         static char fails[8192];
-        struct pb_error e;
 
         fails[0] = '\0';
         nt_lab("pt");
@@ -538,13 +537,23 @@ START_TEST(presets_table)
                 json_decref(dev);
                 json_decref(r);
         }
-        /* isp-v6 needs nat64: refused, naming it, leaving nothing behind. */
-        e = nt_fail("router.add", "{\"lab\":\"pt\",\"name\":\"carrier\",\"preset\":\"isp-v6\"}");
-        ck_assert_str_eq(e.name, "patchbay.Unsupported");
-        ck_assert_msg(strstr(e.message, "nat64"), "%s", e.message);
-        e = nt_fail("router.get", "{\"lab\":\"pt\",\"name\":\"carrier\"}");
-        ck_assert_str_eq(e.name, "patchbay.NoSuchNode");
-        nt_router("pt", "carrier", ",\"preset\":\"public\""); /* the name is free */
+        /* isp-v6: NAT64, a v6-only public LAN, but an IPv4 uplink (suite nat64 has traffic). */
+        {
+                json_t *r, *up, *down;
+
+                nt_router("pt", "carrier", ",\"preset\":\"isp-v6\"");
+                r = nt_call("router.get", "{\"lab\":\"pt\",\"name\":\"carrier\"}");
+                up = json_object_get(r, "uplink");
+                down = json_object_get(r, "downstream");
+                ck_assert_str_eq(pbt_str(r, "nat"), "none");
+                ck_assert_str_eq(pbt_str(r, "nat_v6"), "nat64");
+                ck_assert_str_eq(pbt_str(r, "firewall"), "block-inbound");
+                ck_assert_str_eq(pbt_str(r, "ip_support"), "v6-only");
+                ck_assert_msg(starts(opt_str(up, "ip"), "198.18."), "no IPv4 uplink");
+                ck_assert_msg(!opt_str(down, "cidr"), "v6-only LAN has IPv4");
+                ck_assert_msg(starts(opt_str(down, "cidr6"), "2001:db8:1:"), "LAN v6");
+                json_decref(r);
+        }
         ck_assert_msg(fails[0] == '\0', "presets differ from SPEC §4:\n%s", fails);
 }
 END_TEST

@@ -18,6 +18,10 @@ Suite *make_natpath_suite(void);
 Suite *make_firewall_suite(void);
 Suite *make_linkcond_suite(void);
 Suite *make_region_suite(void);
+Suite *make_labfiles_suite(void);
+Suite *make_nat64_suite(void);
 Suite *make_ipv6_suite(void);
+Suite *make_capture_suite(void);
+Suite *make_dns_suite(void);
 
 #endif

@@ -71,6 +71,8 @@ canned = {
     "proc.wait": {"exit_code": None, "signal": 9},
     "proc.list": state["procs"],
     "dns.resolve": {"ip": "198.18.0.1"},
+    "capture.start": {"id": 3, "path": "/tmp/x.pcap"},
+    "capture.stop": {"id": 3, "path": "/tmp/x.pcap", "packets": 5, "bytes": 300, "dropped": 0},
 }
 
 def answer(method, params):
@@ -205,6 +207,8 @@ usage_error spawn lab1
 usage_error proc wait notanumber
 usage_error proc write 3
 usage_error capture stop lab1 x
+usage_error capture lab1 home ix --duration soon
+usage_error capture lab1 home
 usage_error lab rm
 usage_error lab rm --all lab1
 usage_error events --count 0
@@ -369,7 +373,13 @@ check 'm == "capture.start" and p["node"] == "home" and p["iface"] == "ix" and p
 run_rc 0 capture stop lab1 3
 check 'm == "capture.stop" and p == {"lab": "lab1", "id": 3}'
 run_rc 0 capture ls lab1
-out_has '^3  *home  *ix  */tmp/x.pcap$'
+out_has '^3  *home  *ix  *-  */tmp/x.pcap$'
+# The unnamed verb: start, wait, stop, report.
+run_rc 0 capture lab1 home ix -w cap.pcap --duration 0.1
+check 'len(reqs) == 2 and reqs[0]["method"] == "capture.start" and reqs[0]["params"]["path"].endswith("/cap.pcap") and m == "capture.stop" and p == {"lab": "lab1", "id": 3}'
+out_has '^/tmp/x.pcap: 5 packets, 300 bytes, 0 dropped$'
+run_rc 0 --json capture lab1 home ix --duration 0.1
+out_has '"packets": *5'
 
 # Commands run in nodes: options may precede the command, which may also follow "--".
 run_rc 3 run lab1 laptop --timeout 500 --env A=1 --env HOME -C sub sh -c 'exit 3'
@@ -440,6 +450,8 @@ out_has '^Regions$'
 out_has '^Processes$'
 out_has '^DNS$'
 out_has '^Captures$'
+out_has '^Interfaces$'
+out_has '^laptop  *eth0  *-  *2.0K  *-  *10  *-$'
 if grep -q "$(printf '\033')" "$tmp/out"; then fail "escape sequences in piped output"; fi
 run_rc 0 --json lab show lab1
 out_has '^{"name":"lab1",'

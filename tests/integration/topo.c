@@ -134,8 +134,21 @@ pbt_host_of(const char *endpoint)
 char *
 pbt_state_text(struct pb_client *c, const char *lab)
 {
-        json_t *st = pbt_callf(c, "lab.state", "{\"lab\":\"%s\"}", lab);
-        char *text = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
+        json_t *st = pbt_callf(c, "lab.state", "{\"lab\":\"%s\"}", lab), *o, *i;
+        size_t k, j;
+        char *text;
+
+        /* Traffic counters move by themselves (neighbour discovery, ...): not state. */
+        json_array_foreach (json_object_get(st, "routers"), k, o)
+                (void)json_object_del(o, "counters"); /* May be absent. */
+        json_array_foreach (json_object_get(st, "devices"), k, o)
+                json_array_foreach (json_object_get(o, "ifaces"), j, i)
+                        (void)json_object_del(i, "counters"); /* May be absent. */
+        json_array_foreach (json_object_get(st, "captures"), k, o) {
+                (void)json_object_del(o, "packets"); /* May be absent. */
+                (void)json_object_del(o, "bytes");   /* May be absent. */
+        }
+        text = json_dumps(st, JSON_COMPACT | JSON_SORT_KEYS);
 
         json_decref(st);
         return text;

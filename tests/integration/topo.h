@@ -37,7 +37,7 @@ const char *pbt_probe(struct pb_client *c, const char *lab, const char *node, co
 /* The address part of "ip:port" / "[ip]:port" (static buffer). */
 const char *pbt_host_of(const char *endpoint);
 
-/* Lab state as compact text, for byte-for-byte comparisons. */
+/* Lab state as compact text, for byte-for-byte comparisons (without traffic counters). */
 char *pbt_state_text(struct pb_client *c, const char *lab);
 
 #endif

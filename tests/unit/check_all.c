@@ -30,6 +30,9 @@ main(void)
         srunner_add_suite(sr, make_shape_suite());
         srunner_add_suite(sr, make_condition_suite());
         srunner_add_suite(sr, make_tc_suite());
+        srunner_add_suite(sr, make_siit_suite());
+        srunner_add_suite(sr, make_dns_suite());
+        srunner_add_suite(sr, make_pcap_suite());
 
         srunner_run_all(sr, CK_ENV);
         n_run = srunner_ntests_run(sr);

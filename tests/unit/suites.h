@@ -20,5 +20,8 @@ Suite *make_alloc_suite(void);
 Suite *make_shape_suite(void);
 Suite *make_condition_suite(void);
 Suite *make_tc_suite(void);
+Suite *make_siit_suite(void);
+Suite *make_dns_suite(void);
+Suite *make_pcap_suite(void);
 
 #endif
