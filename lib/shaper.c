@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "pb-macro.h"
@@ -25,6 +26,8 @@ struct link {
         uint32_t id;
         int cap_fd, inj_fd;
         bool vnet, dead;
+        bool stamped;     /* The kernel stamps the capture port's frames (SO_TIMESTAMPNS). */
+        uint64_t last_in; /* The last frame's arrival, so that arrivals never go back. */
         struct pbl_shape_queue *q;
         uint64_t read_errors, write_errors;
 };
@@ -53,13 +56,21 @@ struct pbl_shaper {
         uint8_t *scratch;
 };
 
+/* Nanoseconds of a clock. */
 static uint64_t
-now_ns(void)
+clock_ns(clockid_t id)
 {
         struct timespec ts;
 
-        (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+        if (clock_gettime(id, &ts) < 0)
+                abort(); /* Cannot happen with CLOCK_MONOTONIC / CLOCK_REALTIME. */
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t
+now_ns(void)
+{
+        return clock_ns(CLOCK_MONOTONIC);
 }
 
 /*
@@ -103,16 +114,55 @@ link_free(struct pbl_shaper *s, struct link *l)
 }
 
 /* Reads what the capture TAP has, up to a burst. */
+/*
+ * When the kernel took the frame in, on our monotonic clock: its
+ * SO_TIMESTAMPNS stamp (real time) less 'rt_offset' (real minus monotonic
+ * time).  So a late wake-up of this thread does not add to the frame's
+ * delay, as netem stamps a frame when it is enqueued.  'now' when there is
+ * no stamp, or one that cannot be right (the real-time clock was stepped):
+ * in the future or more than a second old.
+ */
+static uint64_t
+arrival_ns(struct msghdr *m, uint64_t now, uint64_t rt_offset)
+{
+        struct cmsghdr *c;
+
+        for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                        struct timespec ts;
+                        uint64_t t;
+
+                        memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+                        t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - rt_offset;
+                        return t <= now && now - t < 1000000000u ? t : now;
+                }
+        return now;
+}
+
 static void
 link_read(struct pbl_shaper *s, struct link *l)
 {
+        uint64_t now = now_ns();
+        uint64_t rt_offset = l->stamped ? clock_ns(CLOCK_REALTIME) - now : 0;
+
         for (unsigned n = 0; n < READ_BURST; n++) {
                 struct virtio_net_hdr h;
                 struct iovec iov[2] = {
                         { &h, VNET_HDR },
                         { s->scratch, SCRATCH_MAX },
                 };
-                ssize_t got = l->vnet ? readv(l->cap_fd, iov, 2) : readv(l->cap_fd, iov + 1, 1);
+                union {
+                        char buf[CMSG_SPACE(sizeof(struct timespec))];
+                        struct cmsghdr align;
+                } control;
+                struct msghdr m = {
+                        .msg_iov = l->vnet ? iov : iov + 1,
+                        .msg_iovlen = l->vnet ? 2 : 1,
+                        .msg_control = l->stamped ? control.buf : NULL,
+                        .msg_controllen = l->stamped ? sizeof(control.buf) : 0,
+                };
+                ssize_t got = recvmsg(l->cap_fd, &m, 0);
+                uint64_t t;
                 uint32_t len;
                 uint8_t *buf;
 
@@ -143,8 +193,9 @@ link_read(struct pbl_shaper *s, struct link *l)
                 memcpy(buf, s->scratch, len);
                 if (l->vnet)
                         memcpy(buf + len, &h, VNET_HDR);
-                (void)pbl_shape_queue_push(l->q, now_ns(), buf, len,
-                                           wire_len(l->vnet ? &h : NULL, len));
+                t = l->stamped ? arrival_ns(&m, now, rt_offset) : now;
+                l->last_in = t = MAX(t, l->last_in);
+                (void)pbl_shape_queue_push(l->q, t, buf, len, wire_len(l->vnet ? &h : NULL, len));
         }
 }
 
@@ -207,6 +258,9 @@ do_add(struct pbl_shaper *s, struct cmd *c)
                 link_free(s, l);
                 return r;
         }
+        /* Without the kernel's stamps, frames are stamped when read. */
+        l->stamped =
+                setsockopt(l->cap_fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int)) == 0;
         ev.data.ptr = l;
         if (epoll_ctl(s->w.epfd, EPOLL_CTL_ADD, l->cap_fd, &ev) < 0) {
                 r = -errno;
