@@ -357,6 +357,7 @@ pbl_lab_destroy(struct pbl_lab *lab)
 
         if (!lab)
                 return NULL;
+        lab->dying = true;
         /* First the processes: they could hold namespaces alive. */
         if (lab->pidns_fd >= 0)
                 (void)pbl_pidfd_kill(lab->pidns_fd, SIGKILL);

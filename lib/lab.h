@@ -280,6 +280,7 @@ struct pbl_lab {
         struct pbl_bitmap region_slots, region_link_slots;
         unsigned next_id;
         struct pbl_lab_dns *dns; /* DNS overlay (dns-files.c); NULL until first used. */
+        bool dying;              /* Being destroyed: its namespaces go, and all in them. */
         void *ext;
 };
 

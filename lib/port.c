@@ -205,7 +205,12 @@ pbl_port_delete(struct pbl_node *n, const struct pbl_port *p)
         _cleanup_free_ struct pbl_nl_batch *b = NULL;
         struct pbl_error scratch = { 0 };
 
-        if (!p->ifindex || n->netfd < 0 || !(b = pbl_node_batch(n)))
+        /*
+         * A dying lab's namespaces take their ends of the ports with them, in
+         * one batch of the kernel's; deleting each pair first would cost an
+         * RCU grace period per pair (seconds for a few hundred links).
+         */
+        if (!p->ifindex || n->netfd < 0 || (n->lab && n->lab->dying) || !(b = pbl_node_batch(n)))
                 return;
         /* Deleting one end deletes the pair; its filters go with it. */
         if (pbl_rtnl_link_del(b, p->ifindex, "shaper port") == 0)

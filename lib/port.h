@@ -54,7 +54,8 @@ int pbl_port_inject(struct pbl_node *n, unsigned serial, const uint8_t mac[6], s
 int pbl_port_duplex(struct pbl_node *n, const char *name, const char *far, struct pbl_port *ret,
                     struct pbl_error *err);
 
-/* Deletes the port's veth pair (failures ignored: the node may be going). */
+/* Deletes the port's veth pair (failures ignored: the node may be going); left to the
+ * kernel when the node's lab is being destroyed. */
 void pbl_port_delete(struct pbl_node *n, const struct pbl_port *p);
 
 /*
