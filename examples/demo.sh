@@ -1,7 +1,8 @@
 #!/bin/sh
 # Demo lab: two public routers on the IX, two devices on each, a ping and a
-# probe between them, a slow link, regions and a partition, then everything
-# torn down.  Runs against an
+# probe between them, a slow link, regions and a partition; then a home
+# office loaded from examples/home-office.json with a DNS name, a packet
+# capture and an IPv6-only phone behind NAT64; then everything torn down.  Runs against an
 # autostarted patchbayd (rootless when you are not root).
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -58,6 +59,30 @@ pb region break demo eu asia
 echo "-- eu-asia link broken: traffic goes round through us (40 + 95 ms)"
 pb run demo dc-eu -- ping -n -c 2 -i 0.3 "$asia_gw"
 pb region restore demo eu asia
+echo
+echo "== a home office from a topology file: CGNAT ISP, home router, WiFi devices"
+pb load "$here/examples/home-office.json" --name office >/dev/null
+pb router ls office
+office_srv=$(pb --field ip device show office server)
+pb reflector start office server "$office_srv:3478" >/dev/null
+echo "-- the laptop, behind home NAT and CGNAT, as the server sees it:"
+pb probe office laptop "$office_srv:3478"
+echo
+echo "== DNS: a name for the server, seen by every process in every device"
+pb dns add office files.example "$office_srv"
+pb run office desktop -- getent hosts files.example
+echo
+echo "== a capture of the laptop's WiFi while it probes the server"
+pcap=${TMPDIR:-/tmp}/patchbay-demo-$(id -u)/laptop.pcap
+id=$(pb --field id capture start office laptop wlan0 -w "$pcap")
+pb probe office laptop "$office_srv:3478" >/dev/null
+pb capture stop office "$id"
+echo
+echo "== NAT64: an IPv6-only phone behind an isp-v6 carrier reaches the IPv4 server"
+pb router add office carrier --preset isp-v6 >/dev/null
+pb device add office phone6 --via carrier >/dev/null
+pb probe office phone6 "[64:ff9b::$office_srv]:3478"
+pb lab rm office
 echo
 echo "== tear down"
 pb lab rm demo

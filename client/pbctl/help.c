@@ -186,7 +186,8 @@ pbctl_help_group(FILE *f, const struct pbctl_group *g)
 
                         if (!m)
                                 return;
-                        fprintf(m, "%s", v->name ?: "");
+                        /* A group's unnamed verb: "capture LAB NODE IFACE". */
+                        fprintf(m, "%s", v->name ?: g->name);
                         synopsis(m, v);
                         fputc('\0', m);
                         fclose(m);
