@@ -99,11 +99,6 @@ child(const struct pbl_spawn *s, int report_fd)
          */
         if (getppid() != 0)
                 _exit(127);
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > CHILD_NOFILE) {
-                rl.rlim_cur = CHILD_NOFILE;
-                (void)setrlimit(RLIMIT_NOFILE, &rl);
-        }
-
         devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (devnull < 0 && (s->stdin_fd < 0 || s->stdout_fd < 0 || s->stderr_fd < 0))
                 child_fail(report_fd, STEP_DEVNULL);
@@ -119,6 +114,15 @@ child(const struct pbl_spawn *s, int report_fd)
                 child_fail(rep, STEP_FDS);
         (void)close_range(4, ~0U, 0);
         rep = 3;
+        /*
+         * The usual soft limit for the program (select() breaks past it), set
+         * only now: with more than that many of the daemon's fds inherited,
+         * nothing could have been opened or duplicated under it.
+         */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > CHILD_NOFILE) {
+                rl.rlim_cur = CHILD_NOFILE;
+                (void)setrlimit(RLIMIT_NOFILE, &rl); /* Best effort: the program runs either way. */
+        }
 
         if (chdir(s->cwd ? s->cwd : "/") < 0)
                 child_fail(rep, STEP_CHDIR);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -251,6 +252,69 @@ START_TEST(connection_cap_refuses_with_limit)
 }
 END_TEST
 
+/* Counts the open fds of process 'pid' (ours to read: the same user). */
+static int
+count_fds(long long pid)
+{
+        char cmd[64], line[32];
+        FILE *f;
+        int n = -1;
+
+        snprintf(cmd, sizeof(cmd), "ls /proc/%lld/fd | wc -l", pid);
+        f = popen(cmd, "r");
+        ck_assert_ptr_nonnull(f);
+        if (fgets(line, sizeof(line), f))
+                n = atoi(line);
+        ck_assert_int_eq(pclose(f), 0);
+        return n;
+}
+
+/*
+ * A large lab keeps more than 1024 fds open in the daemon (namespaces,
+ * netlink sockets): programs it starts get the usual soft limit of 1024
+ * back, and still start.
+ */
+START_TEST(programs_start_beyond_1024_daemon_fds)
+{
+        json_t *doc = json_object(), *routers = json_array(), *devices = json_array(), *info, *r;
+        struct pb_client *c;
+        char *params;
+        long long pid;
+        int fds;
+
+        pbt_daemon_start(&d, NULL);
+        c = pbt_connect(&d);
+        for (int i = 0; i < 4; i++) {
+                char name[8], dev[8];
+
+                snprintf(name, sizeof(name), "r%d", i);
+                snprintf(dev, sizeof(dev), "d%d", i);
+                json_array_append_new(routers, json_pack("{s:s}", "name", name));
+                json_array_append_new(devices,
+                                      json_pack("{s:s, s:i, s:[{s:s, s:s}]}", "name", dev, "count",
+                                                100, "ifaces", "name", "eth0", "router", name));
+        }
+        json_object_set_new(doc, "routers", routers);
+        json_object_set_new(doc, "devices", devices);
+        params = json_dumps(json_pack("{s:s, s:o}", "name", "big", "topology", doc), JSON_COMPACT);
+        ck_assert_ptr_nonnull(params);
+        json_decref(pbt_call(c, "lab.load", params));
+        free(params);
+
+        info = pbt_call(c, "daemon.info", NULL);
+        pid = json_integer_value(json_object_get(info, "pid"));
+        json_decref(info);
+        fds = count_fds(pid);
+        ck_assert_msg(fds > 1024, "the daemon holds only %d fds: the case is not exercised", fds);
+        r = pbt_call(c, "node.exec",
+                     "{\"lab\":\"big\",\"node\":\"d3-99\",\"argv\":[\"sh\",\"-c\",\"ulimit -n\"]}");
+        ck_assert_int_eq(json_integer_value(json_object_get(r, "exit_code")), 0);
+        ck_assert_str_eq(json_string_value(json_object_get(r, "stdout")), "1024\n");
+        json_decref(r);
+        pb_client_free(c);
+}
+END_TEST
+
 Suite *
 make_limits_suite(void)
 {
@@ -265,6 +329,7 @@ make_limits_suite(void)
         tcase_add_test(tc, non_reader_is_cut_off);
         tcase_add_test(tc, hundred_clients_hundred_calls);
         tcase_add_test(tc, connection_cap_refuses_with_limit);
+        tcase_add_test(tc, programs_start_beyond_1024_daemon_fds);
         suite_add_tcase(s, tc);
         return s;
 }
