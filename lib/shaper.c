@@ -28,6 +28,7 @@ struct link {
         bool vnet, dead;
         bool stamped;     /* The kernel stamps the capture port's frames (SO_TIMESTAMPNS). */
         uint64_t last_in; /* The last frame's arrival, so that arrivals never go back. */
+        unsigned active;  /* Its place in the shaper's 'active' + 1; 0 while its queue is empty. */
         struct pbl_shape_queue *q;
         uint64_t read_errors, write_errors;
 };
@@ -51,6 +52,12 @@ struct pbl_shaper {
         /* The thread's own. */
         struct link **links;
         unsigned n_links, cap_links;
+        /*
+         * The links whose queues hold frames, the only ones a wake-up looks
+         * at: the cost of a wake-up follows the busy links, not all links.
+         */
+        struct link **active;
+        unsigned n_active;
         uint32_t next_id;
         struct pbl_shape_pool *pool;
         uint8_t *scratch;
@@ -113,7 +120,6 @@ link_free(struct pbl_shaper *s, struct link *l)
         free(l);
 }
 
-/* Reads what the capture TAP has, up to a burst. */
 /*
  * When the kernel took the frame in, on our monotonic clock: its
  * SO_TIMESTAMPNS stamp (real time) less 'rt_offset' (real minus monotonic
@@ -139,6 +145,7 @@ arrival_ns(struct msghdr *m, uint64_t now, uint64_t rt_offset)
         return now;
 }
 
+/* Reads what the capture port has, up to a burst. */
 static void
 link_read(struct pbl_shaper *s, struct link *l)
 {
@@ -199,6 +206,29 @@ link_read(struct pbl_shaper *s, struct link *l)
         }
 }
 
+/* Puts 'l' among the active links if its queue holds frames. */
+static void
+activate(struct pbl_shaper *s, struct link *l)
+{
+        if (l->active || pbl_shape_queue_next_due(l->q) == UINT64_MAX)
+                return;
+        s->active[s->n_active] = l;
+        l->active = ++s->n_active;
+}
+
+static void
+deactivate(struct pbl_shaper *s, struct link *l)
+{
+        struct link *last;
+
+        if (!l->active)
+                return;
+        last = s->active[--s->n_active];
+        s->active[l->active - 1] = last;
+        last->active = l->active;
+        l->active = 0;
+}
+
 /* Writes every frame that is due. */
 static void
 link_flush(struct pbl_shaper *s, struct link *l, uint64_t now)
@@ -239,10 +269,15 @@ do_add(struct pbl_shaper *s, struct cmd *c)
         if (s->n_links == s->cap_links) {
                 unsigned cap = s->cap_links ? s->cap_links * 2 : 16;
                 struct link **links = reallocarray(s->links, cap, sizeof(*links));
+                struct link **active;
 
                 if (!links)
                         return -ENOMEM;
                 s->links = links;
+                active = reallocarray(s->active, cap, sizeof(*active));
+                if (!active)
+                        return -ENOMEM;
+                s->active = active;
                 s->cap_links = cap;
         }
         l = calloc(1, sizeof(*l));
@@ -293,6 +328,7 @@ do_cmd(void *ctx, void *cmd)
         switch (c->type) {
         case CMD_UPDATE: return pbl_shape_queue_set(l->q, &c->cond);
         case CMD_REMOVE:
+                deactivate(s, l);
                 s->links[idx] = s->links[--s->n_links];
                 link_free(s, l);
                 return 0;
@@ -309,6 +345,7 @@ static void
 serve(void *ctx, void *link)
 {
         link_read(ctx, link);
+        activate(ctx, link);
 }
 
 static void *
@@ -322,8 +359,8 @@ thread_main(void *arg)
                 uint64_t now = now_ns(), next = UINT64_MAX;
                 struct timespec ts, *tsp = NULL;
 
-                for (unsigned i = 0; i < s->n_links; i++)
-                        next = MIN(next, pbl_shape_queue_next_due(s->links[i]->q));
+                for (unsigned i = 0; i < s->n_active; i++)
+                        next = MIN(next, pbl_shape_queue_next_due(s->active[i]->q));
                 if (next != UINT64_MAX) {
                         uint64_t wait = next > now ? next - now : 0;
 
@@ -335,8 +372,14 @@ thread_main(void *arg)
                 if (!pbl_worker_turn(&s->w, tsp, serve))
                         break;
                 now = now_ns();
-                for (unsigned i = 0; i < s->n_links; i++)
-                        link_flush(s, s->links[i], now);
+                /* Backwards: a link whose queue empties leaves the array in place. */
+                for (unsigned i = s->n_active; i-- > 0;) {
+                        struct link *l = s->active[i];
+
+                        link_flush(s, l, now);
+                        if (pbl_shape_queue_next_due(l->q) == UINT64_MAX)
+                                deactivate(s, l);
+                }
         }
         return NULL;
 }
@@ -377,6 +420,7 @@ pbl_shaper_free(struct pbl_shaper *s)
         for (unsigned i = 0; i < s->n_links; i++)
                 link_free(s, s->links[i]);
         free(s->links);
+        free(s->active);
         free(s->scratch);
         pbl_shape_pool_unref(s->pool);
         free(s);
