@@ -19,32 +19,8 @@
 
 #include <sys/wait.h>
 
+#include "bench-util.h"
 #include "patchbay.h"
-
-static double
-now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void
-die(const char *what, const struct pb_error *e)
-{
-        fprintf(stderr, "bench_lab: %s: %s\n", what, e ? e->message : strerror(errno));
-        exit(1);
-}
-
-static void
-call(struct pb_client *c, const char *method, const char *params)
-{
-        struct pb_error e;
-
-        if (pb_call(c, method, params, 120000, NULL, &e) < 0)
-                die(method, &e);
-}
 
 static long
 rss_kb(pid_t pid)
@@ -75,29 +51,6 @@ drain(int nodes)
         usleep((useconds_t)(200000 + nodes * 1500));
 }
 
-static pid_t
-start_daemon(const char *bin, const char *sock)
-{
-        pid_t pid = fork();
-
-        if (pid == 0) {
-                execl(bin, "patchbayd", "--foreground", "--log-level", "warning", "--socket", sock,
-                      (char *)NULL);
-                _exit(127);
-        }
-        for (int i = 0; i < 500; i++) {
-                struct pb_client *c = NULL;
-
-                if (pb_client_connect(sock, 0, &c, NULL) == 0) {
-                        pb_client_free(c);
-                        return pid;
-                }
-                usleep(10000);
-        }
-        die("starting patchbayd", NULL);
-        return -1;
-}
-
 struct row {
         int n;
         double build, teardown, base_build, base_teardown;
@@ -111,24 +64,24 @@ run_daemon(struct pb_client *c, pid_t dpid, struct row *row)
         char params[256];
         double t0, t1;
 
-        t0 = now_ms();
-        call(c, "lab.create", "{\"name\":\"bench\"}");
+        t0 = pbb_now_ms();
+        pbb_call(c, "lab.create", "{\"name\":\"bench\"}");
         for (int r = 0; r < routers; r++) {
                 snprintf(params, sizeof(params), "{\"lab\":\"bench\",\"name\":\"r%d\"}", r);
-                call(c, "router.add", params);
+                pbb_call(c, "router.add", params);
         }
         for (int i = 0; i < row->n; i++) {
                 snprintf(params, sizeof(params),
                          "{\"lab\":\"bench\",\"name\":\"d%d\",\"ifaces\":[{\"name\":\"eth0\","
                          "\"router\":\"r%d\"}]}",
                          i, i / 10);
-                call(c, "device.add", params);
+                pbb_call(c, "device.add", params);
         }
-        t1 = now_ms();
+        t1 = pbb_now_ms();
         row->rss = rss_kb(dpid);
-        call(c, "lab.destroy", "{\"lab\":\"bench\"}");
+        pbb_call(c, "lab.destroy", "{\"lab\":\"bench\"}");
         row->build = (t1 - t0) / (row->n + routers);
-        row->teardown = now_ms() - t1;
+        row->teardown = pbb_now_ms() - t1;
 }
 
 static void
@@ -143,7 +96,7 @@ run_baseline(const char *bin, struct row *row)
         if (!p || !fgets(out, sizeof(out), p) ||
             sscanf(strstr(out, "build") ?: "", "build %lf ms", &build_ms) != 1 ||
             sscanf(strstr(out, "teardown") ?: "", "teardown %lf ms", &teardown_ms) != 1)
-                die("baseline_lab", NULL);
+                pbb_die("baseline_lab", NULL);
         pclose(p);
         row->base_build = build_ms / (row->n + (row->n + 9) / 10);
         row->base_teardown = teardown_ms;
@@ -162,6 +115,7 @@ main(int argc, char **argv)
         char *info = NULL, *p;
         pid_t dpid, pid;
 
+        pbb_name = "bench_lab";
         while ((opt = getopt(argc, argv, "s:")) >= 0) {
                 if (opt != 's') {
                         fprintf(stderr, "Usage: bench_lab [-s 10,100,1000] [PATCHBAYD]\n");
@@ -171,7 +125,7 @@ main(int argc, char **argv)
         }
         len = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
         if (len <= 0)
-                die("readlink", NULL);
+                pbb_die("readlink", NULL);
         dir[len] = '\0';
         *strrchr(dir, '/') = '\0';
         snprintf(bin, sizeof(bin), "%s", optind < argc ? argv[optind] : getenv("PATCHBAYD") ?: "");
@@ -180,11 +134,11 @@ main(int argc, char **argv)
         snprintf(base, sizeof(base), "%s/baseline_lab", dir);
         snprintf(sock, sizeof(sock), "/tmp/bench-lab-%d.sock", (int)getpid());
 
-        pid = start_daemon(bin, sock);
+        pid = pbb_start_daemon(bin, sock);
         if (pb_client_connect(sock, 0, &c, &e) < 0)
-                die("connect", &e);
+                pbb_die("connect", &e);
         if (pb_call(c, "daemon.info", NULL, 5000, &info, &e) < 0)
-                die("daemon.info", &e);
+                pbb_die("daemon.info", &e);
         p = strstr(info, "\"pid\":");
         dpid = p ? (pid_t)atoi(p + 6) : 0;
         free(info);

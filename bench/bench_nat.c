@@ -24,79 +24,8 @@
 
 #include <sys/wait.h>
 
+#include "bench-util.h"
 #include "patchbay.h"
-
-static double
-now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void
-die(const char *what, const struct pb_error *e)
-{
-        fprintf(stderr, "bench_nat: %s: %s\n", what, e ? e->message : strerror(errno));
-        exit(1);
-}
-
-static char *
-callr(struct pb_client *c, const char *method, const char *params)
-{
-        struct pb_error e;
-        char *res = NULL;
-
-        if (pb_call(c, method, params, 120000, &res, &e) < 0)
-                die(method, &e);
-        return res;
-}
-
-static void
-call(struct pb_client *c, const char *method, const char *params)
-{
-        free(callr(c, method, params));
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-
-        return (x > y) - (x < y);
-}
-
-static void
-stats(double *v, int n, double *median, double *p99)
-{
-        qsort(v, (size_t)n, sizeof(*v), cmp_double);
-        *median = v[n / 2];
-        *p99 = v[(n * 99) / 100];
-}
-
-static pid_t
-start_daemon(const char *bin, const char *sock)
-{
-        pid_t pid = fork();
-
-        if (pid == 0) {
-                execl(bin, "patchbayd", "--foreground", "--log-level", "warning", "--socket", sock,
-                      (char *)NULL);
-                _exit(127);
-        }
-        for (int i = 0; i < 500; i++) {
-                struct pb_client *c = NULL;
-
-                if (pb_client_connect(sock, 0, &c, NULL) == 0) {
-                        pb_client_free(c);
-                        return pid;
-                }
-                usleep(10000);
-        }
-        die("starting patchbayd", NULL);
-        return -1;
-}
 
 /* The rule set `home` applies, as nft text, for the reference's method. */
 static const char *nft_home = "table ip pb_nat {\\n chain postrouting {\\n"
@@ -125,7 +54,7 @@ nft_baseline(struct pb_client *c, const char *wan, int rounds)
                 "nft delete table inet pb_filter; i=$((i+1)); done; e=$(date +%%s%%N); rm -f "
                 "/tmp/pb-bench.nft; echo $(( (e - s) / %d ))\"]}",
                 rules, rounds, rounds);
-        res = callr(c, "node.exec", params);
+        res = pbb_callr(c, "node.exec", params);
         p = strstr(res, "\"stdout\":\"");
         if (p && strstr(res, "\"exit_code\":0"))
                 ms = atof(p + 10) / 1e6;
@@ -140,21 +69,21 @@ build_routers(struct pb_client *c, const char *lab, const char *preset, int n)
         double t0;
 
         snprintf(params, sizeof(params), "{\"name\":\"%s\"}", lab);
-        call(c, "lab.create", params);
-        t0 = now_ms();
+        pbb_call(c, "lab.create", params);
+        t0 = pbb_now_ms();
         for (int i = 0; i < n; i++) {
                 snprintf(params, sizeof(params),
                          "{\"lab\":\"%s\",\"name\":\"r%d\",\"preset\":\"%s\"}", lab, i, preset);
-                call(c, "router.add", params);
+                pbb_call(c, "router.add", params);
                 snprintf(params, sizeof(params),
                          "{\"lab\":\"%s\",\"name\":\"d%d\",\"ifaces\":[{\"name\":\"eth0\","
                          "\"router\":\"r%d\"}]}",
                          lab, i, i);
-                call(c, "device.add", params);
+                pbb_call(c, "device.add", params);
         }
-        t0 = now_ms() - t0;
+        t0 = pbb_now_ms() - t0;
         snprintf(params, sizeof(params), "{\"lab\":\"%s\"}", lab);
-        call(c, "lab.destroy", params);
+        pbb_call(c, "lab.destroy", params);
         return t0;
 }
 
@@ -170,6 +99,7 @@ main(int argc, char **argv)
         pid_t pid;
         char *res, *p;
 
+        pbb_name = "bench_nat";
         while ((opt = getopt(argc, argv, "n:")) >= 0) {
                 if (opt != 'n' || (rounds = atoi(optarg)) < 10) {
                         fprintf(stderr, "Usage: bench_nat [-n ROUNDS>=10] [PATCHBAYD]\n");
@@ -178,7 +108,7 @@ main(int argc, char **argv)
         }
         len = readlink("/proc/self/exe", self, sizeof(self) - 1);
         if (len <= 0)
-                die("readlink", NULL);
+                pbb_die("readlink", NULL);
         self[len] = '\0';
         *strrchr(self, '/') = '\0';
         if (optind < argc)
@@ -189,12 +119,12 @@ main(int argc, char **argv)
         apply = calloc((size_t)rounds, sizeof(*apply));
         replace = calloc((size_t)rounds, sizeof(*replace));
         if (!apply || !replace)
-                die("calloc", NULL);
+                pbb_die("calloc", NULL);
 
-        pid = start_daemon(bin, sock);
+        pid = pbb_start_daemon(bin, sock);
         if (pb_client_connect(sock, 0, &c, &e) < 0)
-                die("connect", &e);
-        call(c, "lab.create", "{\"name\":\"bench\"}");
+                pbb_die("connect", &e);
+        pbb_call(c, "lab.create", "{\"name\":\"bench\"}");
         for (int i = 0; i < rounds; i++) {
                 double t0;
 
@@ -202,41 +132,41 @@ main(int argc, char **argv)
                 snprintf(params, sizeof(params),
                          "{\"lab\":\"bench\",\"name\":\"nat%d\",\"firewall\":\"block-inbound\"}",
                          i);
-                call(c, "router.add", params);
+                pbb_call(c, "router.add", params);
                 snprintf(params, sizeof(params),
                          "{\"lab\":\"bench\",\"name\":\"nat%d\",\"nat\":\"home\"}", i);
-                t0 = now_ms();
-                call(c, "router.set_nat", params);
-                apply[i] = now_ms() - t0;
+                t0 = pbb_now_ms();
+                pbb_call(c, "router.set_nat", params);
+                apply[i] = pbb_now_ms() - t0;
                 if (i > 0) {
                         snprintf(params, sizeof(params), "{\"lab\":\"bench\",\"name\":\"nat%d\"}",
                                  i);
-                        call(c, "router.remove", params);
+                        pbb_call(c, "router.remove", params);
                 }
         }
         for (int i = 0; i < rounds; i++) {
-                double t0 = now_ms();
+                double t0 = pbb_now_ms();
 
-                call(c, "router.set_nat",
-                     i % 2 ? "{\"lab\":\"bench\",\"name\":\"nat0\",\"nat\":\"home\"}"
-                           : "{\"lab\":\"bench\",\"name\":\"nat0\",\"nat\":"
-                             "\"full-cone\"}");
-                replace[i] = now_ms() - t0;
+                pbb_call(c, "router.set_nat",
+                         i % 2 ? "{\"lab\":\"bench\",\"name\":\"nat0\",\"nat\":\"home\"}"
+                               : "{\"lab\":\"bench\",\"name\":\"nat0\",\"nat\":"
+                                 "\"full-cone\"}");
+                replace[i] = pbb_now_ms() - t0;
         }
-        stats(apply, rounds, &am, &ap);
-        stats(replace, rounds, &rm, &rp);
+        pbb_percentiles(apply, rounds, &am, &ap);
+        pbb_percentiles(replace, rounds, &rm, &rp);
 
         /* The reference's way, on a second router with nat none (no rules yet). */
-        call(c, "router.set_nat", "{\"lab\":\"bench\",\"name\":\"nat0\",\"nat\":\"none\"}");
-        call(c, "router.set_firewall",
-             "{\"lab\":\"bench\",\"name\":\"nat0\",\"firewall\":\"none\"}");
-        res = callr(c, "router.get", "{\"lab\":\"bench\",\"name\":\"nat0\"}");
+        pbb_call(c, "router.set_nat", "{\"lab\":\"bench\",\"name\":\"nat0\",\"nat\":\"none\"}");
+        pbb_call(c, "router.set_firewall",
+                 "{\"lab\":\"bench\",\"name\":\"nat0\",\"firewall\":\"none\"}");
+        res = pbb_callr(c, "router.get", "{\"lab\":\"bench\",\"name\":\"nat0\"}");
         p = strstr(res, "\"ip\":\"");
         if (p)
                 snprintf(wan, sizeof(wan), "%.*s", (int)strcspn(p + 6, "\""), p + 6);
         free(res);
         nft = nft_baseline(c, wan, rounds);
-        call(c, "lab.destroy", "{\"lab\":\"bench\"}");
+        pbb_call(c, "lab.destroy", "{\"lab\":\"bench\"}");
 
         none_ms = build_routers(c, "none100", "public", 100);
         usleep(500000);

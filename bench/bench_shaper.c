@@ -53,6 +53,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "bench-util.h"
 #include "patchbay.h"
 
 #define LAB          "bshaper"
@@ -93,12 +94,6 @@ now_ns(void)
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static double
-now_ms(void)
-{
-        return now_ns() / 1e6;
-}
-
 static int
 wfail(const char *what)
 {
@@ -131,14 +126,6 @@ static int
 cmp_i64(const void *a, const void *b)
 {
         int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-        return (x > y) - (x < y);
-}
-
-static int
-cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
 
         return (x > y) - (x < y);
 }
@@ -493,46 +480,6 @@ struct bench {
         double plain_mbps; /* One connection on the plain veth. */
 };
 
-static void
-die(const char *what, const struct pb_error *e)
-{
-        fprintf(stderr, "bench_shaper: %s: %s%s%s\n", what, e ? e->name : strerror(errno),
-                e ? ": " : "", e ? e->message : "");
-        exit(1);
-}
-
-static void
-dief(const char *fmt, ...)
-{
-        va_list ap;
-
-        va_start(ap, fmt);
-        fputs("bench_shaper: ", stderr);
-        vfprintf(stderr, fmt, ap);
-        fputc('\n', stderr);
-        va_end(ap);
-        exit(1);
-}
-
-static char *__attribute__((format(printf, 3, 4)))
-callf(struct pb_client *c, const char *method, const char *fmt, ...)
-{
-        char params[4096];
-        struct pb_error e;
-        char *res = NULL;
-        va_list ap;
-        int n;
-
-        va_start(ap, fmt);
-        n = vsnprintf(params, sizeof(params), fmt, ap);
-        va_end(ap);
-        if (n < 0 || (size_t)n >= sizeof(params))
-                dief("%s: parameters too long", method);
-        if (pb_call(c, method, params, 120000, &res, &e) < 0)
-                die(method, &e);
-        return res;
-}
-
 /* The value of the string member 'key' of a JSON text, unescaped (enough for our outputs). */
 static bool
 json_str(const char *json, const char *key, char *out, size_t n)
@@ -577,24 +524,24 @@ kv(const char *text, const char *key)
         for (const char *p = strstr(text, key); p; p = strstr(p + 1, key))
                 if ((p == text || p[-1] == ' ' || p[-1] == '\n') && p[kl] == '=')
                         return strtod(p + kl + 1, NULL);
-        dief("no %s= in worker output '%s'", key, text);
+        pbb_dief("no %s= in worker output '%s'", key, text);
         return NAN;
 }
 
 static void
 set_cond(struct bench *b, const char *cond)
 {
-        free(callf(b->c, "iface.set_condition",
-                   "{\"lab\":\"" LAB "\",\"device\":\"a\",\"iface\":\"eth0\",\"condition\":%s,"
-                   "\"direction\":\"up\"}",
-                   cond));
+        free(pbb_callf(b->c, "iface.set_condition",
+                       "{\"lab\":\"" LAB "\",\"device\":\"a\",\"iface\":\"eth0\",\"condition\":%s,"
+                       "\"direction\":\"up\"}",
+                       cond));
 }
 
 /* The backend carrying a -> b now, from lab.state. */
 static void
 backend(struct bench *b, char *out, size_t n)
 {
-        char *res = callf(b->c, "lab.state", "{\"lab\":\"" LAB "\"}");
+        char *res = pbb_callf(b->c, "lab.state", "{\"lab\":\"" LAB "\"}");
 
         if (!json_str(res, "shaper_a_to_b", out, n))
                 snprintf(out, n, "none");
@@ -604,13 +551,14 @@ backend(struct bench *b, char *out, size_t n)
 static long
 spawn(struct bench *b, const char *node, const char *args)
 {
-        char *res = callf(b->c, "node.spawn",
+        char *res =
+                pbb_callf(b->c, "node.spawn",
                           "{\"lab\":\"" LAB "\",\"node\":\"%s\",\"argv\":[\"%s\",\"--worker\",%s]}",
                           node, b->self, args);
         double proc = json_num(res, "proc");
 
         if (!(proc >= 0))
-                dief("node.spawn: no proc in %s", res);
+                pbb_dief("node.spawn: no proc in %s", res);
         free(res);
         return (long)proc;
 }
@@ -619,18 +567,18 @@ spawn(struct bench *b, const char *node, const char *args)
 static void
 exec_worker(struct bench *b, const char *node, const char *args, char *out, size_t n)
 {
-        char *res = callf(b->c, "node.exec",
-                          "{\"lab\":\"" LAB "\",\"node\":\"%s\",\"timeout_ms\":90000,"
-                          "\"argv\":[\"%s\",\"--worker\",%s]}",
-                          node, b->self, args);
+        char *res = pbb_callf(b->c, "node.exec",
+                              "{\"lab\":\"" LAB "\",\"node\":\"%s\",\"timeout_ms\":90000,"
+                              "\"argv\":[\"%s\",\"--worker\",%s]}",
+                              node, b->self, args);
         char err[1024] = "";
 
         if (!strstr(res, "\"exit_code\":0")) {
                 (void)json_str(res, "stderr", err, sizeof(err));
-                dief("worker %s in %s failed: %s", args, node, err);
+                pbb_dief("worker %s in %s failed: %s", args, node, err);
         }
         if (!json_str(res, "stdout", out, n))
-                dief("node.exec: no stdout in %s", res);
+                pbb_dief("node.exec: no stdout in %s", res);
         free(res);
 }
 
@@ -638,12 +586,12 @@ exec_worker(struct bench *b, const char *node, const char *args, char *out, size
 static bool
 proc_stdout(struct bench *b, long proc, const char *stream, char *out, size_t n)
 {
-        char *res = callf(b->c, "proc.output", "{\"proc\":%ld,\"stream\":\"%s\",\"max\":65536}",
-                          proc, stream);
+        char *res = pbb_callf(b->c, "proc.output", "{\"proc\":%ld,\"stream\":\"%s\",\"max\":65536}",
+                              proc, stream);
         bool eof = strstr(res, "\"eof\":true") != NULL;
 
         if (!json_str(res, "data", out, n))
-                dief("proc.output: no data in %s", res);
+                pbb_dief("proc.output: no data in %s", res);
         free(res);
         return eof;
 }
@@ -661,27 +609,27 @@ wait_ready(struct bench *b, long proc)
                 if (eof)
                         break;
                 if (usleep(10000) < 0)
-                        die("usleep", NULL);
+                        pbb_die("usleep", NULL);
         }
         (void)proc_stdout(b, proc, "stderr", out, sizeof(out));
-        dief("worker %ld never got ready: %s", proc, out);
+        pbb_dief("worker %ld never got ready: %s", proc, out);
 }
 
 /* Waits for a spawned worker; its stdout in 'out'. */
 static void
 finish(struct bench *b, long proc, char *out, size_t n)
 {
-        char *res = callf(b->c, "proc.wait", "{\"proc\":%ld,\"timeout_ms\":90000}", proc);
+        char *res = pbb_callf(b->c, "proc.wait", "{\"proc\":%ld,\"timeout_ms\":90000}", proc);
         bool ok = strstr(res, "\"exit_code\":0") != NULL;
 
         free(res);
         if (!ok) {
                 (void)proc_stdout(b, proc, "stderr", out, n);
-                dief("worker %ld failed: %s", proc, out);
+                pbb_dief("worker %ld failed: %s", proc, out);
         }
         for (int i = 0; !proc_stdout(b, proc, "stdout", out, n); i++)
                 if (i == 500 || usleep(10000) < 0)
-                        dief("worker %ld: its output never ended", proc);
+                        pbb_dief("worker %ld: its output never ended", proc);
 }
 
 struct udp_res {
@@ -739,17 +687,15 @@ rpc_latency(struct bench *b, int n, double *p50, double *p99)
         struct pb_error e;
 
         if (!v)
-                die("calloc", NULL);
+                pbb_die("calloc", NULL);
         for (int i = 0; i < n; i++) {
-                double t0 = now_ms();
+                double t0 = pbb_now_ms();
 
                 if (pb_call(b->c, "daemon.info", NULL, 10000, NULL, &e) < 0)
-                        die("daemon.info", &e);
-                v[i] = now_ms() - t0;
+                        pbb_die("daemon.info", &e);
+                v[i] = pbb_now_ms() - t0;
         }
-        qsort(v, (size_t)n, sizeof(*v), cmp_double);
-        *p50 = v[n / 2];
-        *p99 = v[(n * 99) / 100];
+        pbb_percentiles(v, n, p50, p99);
         free(v);
 }
 
@@ -757,31 +703,7 @@ static void
 flush_out(void)
 {
         if (fflush(stdout) != 0)
-                die("stdout", NULL);
-}
-
-static pid_t
-start_daemon(const char *bin, const char *sock)
-{
-        pid_t pid = fork();
-
-        if (pid == 0) {
-                execl(bin, "patchbayd", "--foreground", "--log-level", "warning", "--socket", sock,
-                      (char *)NULL);
-                _exit(127);
-        }
-        for (int i = 0; i < 500; i++) {
-                struct pb_client *c = NULL;
-
-                if (pb_client_connect(sock, 0, &c, NULL) == 0) {
-                        pb_client_free(c);
-                        return pid;
-                }
-                if (usleep(10000) < 0)
-                        die("usleep", NULL);
-        }
-        die("starting patchbayd", NULL);
-        return -1;
+                pbb_die("stdout", NULL);
 }
 
 static void
@@ -947,9 +869,9 @@ phase_rpc(struct bench *b, bool *pass)
         snprintf(args, sizeof(args), "\"tcp-send\",\"%s:%d\",\"4\",\"60000\"", b->dst, b->port++);
         send = spawn(b, "a", args);
         if (sleep_until(now_ns() + 1000000000) < 0) /* Connected and up to speed. */
-                die("clock_nanosleep", NULL);
+                pbb_die("clock_nanosleep", NULL);
         rpc_latency(b, RPC_CALLS, &l50, &l99);
-        free(callf(b->c, "proc.kill", "{\"proc\":%ld,\"signal\":\"SIGTERM\"}", sink));
+        free(pbb_callf(b->c, "proc.kill", "{\"proc\":%ld,\"signal\":\"SIGTERM\"}", sink));
         finish(b, sink, out, sizeof(out));
         mbps = kv(out, "mbps");
         finish(b, send, out, sizeof(out));
@@ -995,11 +917,12 @@ main(int argc, char **argv)
         struct bench b = { .port = 5201 };
         struct pb_error e;
         bool pass = true;
-        double t0 = now_ms();
+        double t0 = pbb_now_ms();
         char *res;
         ssize_t len;
         pid_t pid;
 
+        pbb_name = "bench_shaper";
         if (argc >= 3 && strcmp(argv[1], "--worker") == 0)
                 return worker(argc - 2, argv + 2);
         if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
@@ -1008,10 +931,10 @@ main(int argc, char **argv)
         }
         len = readlink("/proc/self/exe", b.self, sizeof(b.self) - 1);
         if (len <= 0)
-                die("readlink", NULL);
+                pbb_die("readlink", NULL);
         b.self[len] = '\0';
         if (strpbrk(b.self, "\"\\"))
-                dief("%s: the path must not need JSON escaping", b.self);
+                pbb_dief("%s: the path must not need JSON escaping", b.self);
         if (argc == 2)
                 snprintf(bin, sizeof(bin), "%s", argv[1]);
         else
@@ -1019,27 +942,27 @@ main(int argc, char **argv)
                          b.self);
         snprintf(sock, sizeof(sock), "/tmp/bench-shaper-%d.sock", (int)getpid());
 
-        pid = start_daemon(bin, sock);
+        pid = pbb_start_daemon(bin, sock);
         if (pb_client_connect(sock, 0, &b.c, &e) < 0)
-                die("connect", &e);
-        res = callf(b.c, "daemon.info", "{}");
+                pbb_die("connect", &e);
+        res = pbb_callf(b.c, "daemon.info", "{}");
         if (!json_str(res, "shaper", shaper, sizeof(shaper)))
-                dief("daemon.info: no shaper in %s", res);
+                pbb_dief("daemon.info: no shaper in %s", res);
         printf("bench_shaper: patchbayd shaper %s (kernel netem %s), uid %d; router r, devices a "
                "and b,\n  condition on a's uplink (iface.set_condition direction up), traffic a "
                "-> b\n",
                shaper, strstr(res, "\"netem\"") ? "present" : "absent", (int)getuid());
         free(res);
-        free(callf(b.c, "lab.create", "{\"name\":\"" LAB "\"}"));
-        free(callf(b.c, "router.add", "{\"lab\":\"" LAB "\",\"name\":\"r\"}"));
-        free(callf(b.c, "device.add",
-                   "{\"lab\":\"" LAB "\",\"name\":\"a\",\"ifaces\":[{\"name\":\"eth0\","
-                   "\"router\":\"r\"}]}"));
-        res = callf(b.c, "device.add",
-                    "{\"lab\":\"" LAB "\",\"name\":\"b\",\"ifaces\":[{\"name\":\"eth0\","
-                    "\"router\":\"r\"}]}");
+        free(pbb_callf(b.c, "lab.create", "{\"name\":\"" LAB "\"}"));
+        free(pbb_callf(b.c, "router.add", "{\"lab\":\"" LAB "\",\"name\":\"r\"}"));
+        free(pbb_callf(b.c, "device.add",
+                       "{\"lab\":\"" LAB "\",\"name\":\"a\",\"ifaces\":[{\"name\":\"eth0\","
+                       "\"router\":\"r\"}]}"));
+        res = pbb_callf(b.c, "device.add",
+                        "{\"lab\":\"" LAB "\",\"name\":\"b\",\"ifaces\":[{\"name\":\"eth0\","
+                        "\"router\":\"r\"}]}");
         if (!json_str(res, "ip", b.dst, sizeof(b.dst)))
-                dief("device.add: no ip in %s", res);
+                pbb_dief("device.add: no ip in %s", res);
         free(res);
 
         phase_delay(&b);
@@ -1050,10 +973,10 @@ main(int argc, char **argv)
         phase_rate(&b);
         phase_removed(&b, &pass);
 
-        free(callf(b.c, "lab.destroy", "{\"lab\":\"" LAB "\"}"));
-        printf("\nbench_shaper: %s, %.1f s\n", pass ? "PASS" : "FAIL", (now_ms() - t0) / 1e3);
+        free(pbb_callf(b.c, "lab.destroy", "{\"lab\":\"" LAB "\"}"));
+        printf("\nbench_shaper: %s, %.1f s\n", pass ? "PASS" : "FAIL", (pbb_now_ms() - t0) / 1e3);
         pb_client_free(b.c);
         if (kill(pid, SIGTERM) < 0 || waitpid(pid, NULL, 0) < 0)
-                die("stopping patchbayd", NULL);
+                pbb_die("stopping patchbayd", NULL);
         return pass ? 0 : 1;
 }
