@@ -296,7 +296,9 @@ START_TEST(programs_start_beyond_1024_daemon_fds)
         }
         json_object_set_new(doc, "routers", routers);
         json_object_set_new(doc, "devices", devices);
-        params = json_dumps(json_pack("{s:s, s:o}", "name", "big", "topology", doc), JSON_COMPACT);
+        doc = json_pack("{s:s, s:o}", "name", "big", "topology", doc);
+        params = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
         ck_assert_ptr_nonnull(params);
         json_decref(pbt_call(c, "lab.load", params));
         free(params);
