@@ -110,7 +110,7 @@ START_TEST(v6_only)
 
         ck_assert_str_eq(nt_sh("v6", "dev1", "ip -4 -o addr show scope global | wc -l"), "0\n");
         ck_assert_str_eq(nt_sh("v6", "dev1", "ip -4 route show | wc -l"), "0\n");
-        ck_assert(!nt_ping("v6", "dev1", pbt_str(json_object_get(lab, "ix"), "gw4")));
+        ck_assert(nt_unreachable("v6", "dev1", pbt_str(json_object_get(lab, "ix"), "gw4")));
         json_decref(lab);
 }
 END_TEST

@@ -273,8 +273,18 @@ nt_ping(const char *lab, const char *node, const char *ip)
 {
         char cmd[160];
 
-        snprintf(cmd, sizeof(cmd), "ping -n -c 1 -W 0.5 %s", ip);
+        /* One answer ends it; pings go every 0.2 s until then, for 2 s. */
+        snprintf(cmd, sizeof(cmd), "ping -n -c 1 -i 0.2 -w 2 %s", ip);
         return pbt_exec(nt_c, lab, node, cmd).exit_code == 0;
+}
+
+bool
+nt_unreachable(const char *lab, const char *node, const char *ip)
+{
+        char cmd[160];
+
+        snprintf(cmd, sizeof(cmd), "ping -n -c 1 -W 0.5 %s", ip);
+        return pbt_exec(nt_c, lab, node, cmd).exit_code != 0;
 }
 
 const char *

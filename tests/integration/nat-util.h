@@ -89,8 +89,10 @@ void nt_probe_all(const char *lab, struct nt_req *reqs, size_t n);
 /* Splits "ip:port" / "[ip]:port". */
 unsigned nt_split(const char *ep, char *host, size_t n);
 
-/* One ping (waits 0.5 s); true if answered. */
+/* True if a ping is answered: pings every 0.2 s until one is, for up to 2 s. */
 bool nt_ping(const char *lab, const char *node, const char *ip);
+/* True if one ping gets no answer within 0.5 s (a drop, or no route). */
+bool nt_unreachable(const char *lab, const char *node, const char *ip);
 
 /* "sh -c CMD" in a node: stdout (static storage), asserting exit status 0. */
 const char *nt_sh(const char *lab, const char *node, const char *cmd);

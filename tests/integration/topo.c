@@ -85,7 +85,8 @@ pbt_ping(struct pb_client *c, const char *lab, const char *node, const char *ip)
 {
         char cmd[256];
 
-        snprintf(cmd, sizeof(cmd), "ping -n -c 1 -W 2 %s", ip);
+        /* One answer ends it; pings go every 0.2 s until then, for 2 s. */
+        snprintf(cmd, sizeof(cmd), "ping -n -c 1 -i 0.2 -w 2 %s", ip);
         return pbt_exec(c, lab, node, cmd).exit_code == 0;
 }
 

@@ -27,7 +27,7 @@ struct pbt_exec {
 /* Runs "sh -c CMD" in 'node' of 'lab' through node.exec. */
 struct pbt_exec pbt_exec(struct pb_client *c, const char *lab, const char *node, const char *cmd);
 
-/* True if one ping from 'node' to 'ip' gets an answer within 2 s. */
+/* True if a ping from 'node' to 'ip' is answered within 2 s (one every 0.2 s until then). */
 bool pbt_ping(struct pb_client *c, const char *lab, const char *node, const char *ip);
 
 /* node.probe; returns the observed "ip:port" (static buffer) or NULL on failure. */
