@@ -19,7 +19,8 @@
  * - Loss: pbt-traffic's udp-count against the daemon's UDP reflector, with
  *   the path warmed before the loss is applied; the echoes received must
  *   lie in the 99 % binomial interval around n * (1 - p) (p the chance that
- *   a round trip loses its datagram), plus LOSS_SLACK datagrams.
+ *   a round trip loses its datagram), plus LOSS_SLACK datagrams; a miss is
+ *   measured once more (a correct shaper misses one time in a hundred).
  *
  * The topology is mostly the reference's: router "dc" (nat none, on the IX)
  * and device "dev" with eth0 on dc, a UDP reflector on dc's uplink.  Each
@@ -273,35 +274,46 @@ sqrt_pos(double x)
 /*
  * Sends 'count' datagrams from 'node' to the reflector 'target' (udp-count);
  * asserts that the echoes received lie in the 99 % binomial interval of
- * 'deliver', the chance that one round trip comes back.
+ * 'deliver', the chance that one round trip comes back.  A correct shaper
+ * misses that interval one time in a hundred, so a miss is measured once
+ * more: two misses in a row (one in ten thousand) fail the test.
  */
 static void
 expect_delivery(const char *what, const char *lab, const char *node, const char *target, int count,
                 double deliver)
 {
-        char cmd[512];
-        const char *out;
-        long long sent = 0, received = 0;
-        double mean, half, lo, hi;
+        for (int attempt = 0;; attempt++) {
+                char cmd[512];
+                const char *out;
+                long long sent = 0, received = 0;
+                double mean, half, lo, hi;
+                bool inside;
 
-        snprintf(cmd, sizeof(cmd), "'%s' udp-count %s %d %d %d", traffic(), target, count,
-                 LOSS_PAYLOAD, LOSS_WAIT_MS);
-        out = nt_sh(lab, node, cmd);
-        ck_assert_msg(sscanf(out, "sent=%lld received=%lld", &sent, &received) == 2,
-                      "%s: udp-count printed '%s'", what, out);
-        ck_assert_int_eq(sent, count);
-        mean = (double)sent * deliver;
-        half = 2.576 * sqrt_pos((double)sent * deliver * (1 - deliver));
-        lo = mean - half - LOSS_SLACK;
-        hi = mean + half + LOSS_SLACK;
-        if (hi > (double)sent)
-                hi = (double)sent;
-        fprintf(stderr,
-                "linkcond: %s: %lld of %lld echoes (%.1f %%), want %.0f..%.0f (expected %.1f)\n",
-                what, received, sent, 100.0 * (double)received / (double)sent, lo, hi, mean);
-        ck_assert_msg((double)received >= lo && (double)received <= hi,
-                      "%s: %lld of %lld datagrams came back, want %.0f..%.0f (expected %.1f)", what,
-                      received, sent, lo, hi, mean);
+                snprintf(cmd, sizeof(cmd), "'%s' udp-count %s %d %d %d", traffic(), target, count,
+                         LOSS_PAYLOAD, LOSS_WAIT_MS);
+                out = nt_sh(lab, node, cmd);
+                ck_assert_msg(sscanf(out, "sent=%lld received=%lld", &sent, &received) == 2,
+                              "%s: udp-count printed '%s'", what, out);
+                ck_assert_int_eq(sent, count);
+                mean = (double)sent * deliver;
+                half = 2.576 * sqrt_pos((double)sent * deliver * (1 - deliver));
+                lo = mean - half - LOSS_SLACK;
+                hi = mean + half + LOSS_SLACK;
+                if (hi > (double)sent)
+                        hi = (double)sent;
+                inside = (double)received >= lo && (double)received <= hi;
+                fprintf(stderr,
+                        "linkcond: %s: %lld of %lld echoes (%.1f %%), want %.0f..%.0f (expected "
+                        "%.1f)%s\n",
+                        what, received, sent, 100.0 * (double)received / (double)sent, lo, hi, mean,
+                        inside || attempt ? "" : ", measuring again");
+                if (inside)
+                        return;
+                ck_assert_msg(attempt == 0,
+                              "%s: twice outside the 99 %% interval: %lld of %lld datagrams came "
+                              "back, want %.0f..%.0f (expected %.1f)",
+                              what, received, sent, lo, hi, mean);
+        }
 }
 
 /* --- traces -------------------------------------------------------------- */
