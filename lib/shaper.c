@@ -14,10 +14,11 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "closer.h"
 #include "pb-macro.h"
 #include "worker.h"
 
-/* Frames read from one TAP per wake-up before the others get their turn. */
+/* Frames read from one port per wake-up before the others get their turn. */
 #define READ_BURST  64
 #define VNET_HDR    sizeof(struct virtio_net_hdr)
 #define SCRATCH_MAX PBL_SHAPE_BUF_MAX
@@ -61,6 +62,7 @@ struct pbl_shaper {
         uint32_t next_id;
         struct pbl_shape_pool *pool;
         uint8_t *scratch;
+        struct pbl_closer *closer; /* Closes the links' packet sockets (slow: see closer.h). */
 };
 
 /* Nanoseconds of a clock. */
@@ -114,8 +116,8 @@ link_free(struct pbl_shaper *s, struct link *l)
 {
         if (l->cap_fd >= 0 && !l->dead)
                 (void)epoll_ctl(s->w.epfd, EPOLL_CTL_DEL, l->cap_fd, NULL);
-        safe_close(l->cap_fd);
-        safe_close(l->inj_fd);
+        pbl_closer_close(s->closer, l->cap_fd);
+        pbl_closer_close(s->closer, l->inj_fd);
         pbl_shape_queue_free(l->q);
         free(l);
 }
@@ -399,12 +401,16 @@ pbl_shaper_new(struct pbl_shaper **ret)
                 r = -ENOMEM;
                 goto fail;
         }
+        r = pbl_closer_new(&s->closer);
+        if (r < 0)
+                goto fail;
         r = pbl_worker_start(&s->w, "pb-shaper", thread_main, do_cmd, s);
         if (r < 0)
                 goto fail;
         *ret = s;
         return 0;
 fail:
+        s->closer = pbl_closer_free(s->closer);
         free(s->scratch);
         pbl_shape_pool_unref(s->pool);
         free(s);
@@ -419,6 +425,7 @@ pbl_shaper_free(struct pbl_shaper *s)
         pbl_worker_stop(&s->w);
         for (unsigned i = 0; i < s->n_links; i++)
                 link_free(s, s->links[i]);
+        s->closer = pbl_closer_free(s->closer);
         free(s->links);
         free(s->active);
         free(s->scratch);
