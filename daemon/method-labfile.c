@@ -112,6 +112,24 @@ locate_error(struct pb_rpc_error *e, const char *where, json_t *params, int r)
 }
 
 /*
+ * Checks 'params' (owned) against 'method''s schema and adds them to 'p';
+ * a failure names the entry 'where'.
+ */
+static int
+plan_checked(struct pbd_daemon *d, const char *method, json_t *params, const char *where,
+             struct plan *p, struct pb_rpc_error *reterr)
+{
+        int r = pb_schema_check_params(d->schema, method, params, reterr);
+
+        if (r < 0) {
+                r = locate_error(reterr, where, params, r);
+                json_decref(params);
+                return r;
+        }
+        return plan_add(p, params, where);
+}
+
+/*
  * Adds the entries of document array 'key', each checked against 'method'
  * (with a placeholder lab), expanding `count` when 'countable'.
  */
@@ -152,13 +170,7 @@ plan_array(struct pbd_daemon *d, json_t *topo, const char *key, const char *meth
                                 json_decref(params);
                                 return -ENOMEM;
                         }
-                        r = pb_schema_check_params(d->schema, method, params, reterr);
-                        if (r < 0) {
-                                r = locate_error(reterr, where, params, r);
-                                json_decref(params);
-                                return r;
-                        }
-                        r = plan_add(p, params, where);
+                        r = plan_checked(d, method, params, where, p, reterr);
                         if (r < 0)
                                 return r;
                 }
@@ -231,8 +243,6 @@ sort_routers(struct plan *routers, struct pb_rpc_error *reterr)
         return 0;
 }
 
-/* Which function applies an entry of each section. */
-
 /* The sections in build order, with the method each entry stands for. */
 static const struct {
         const char *key, *method;
@@ -268,13 +278,7 @@ plan_dns(struct pbd_daemon *d, json_t *topo, struct plan *p, struct pb_rpc_error
                         json_decref(params);
                         return -ENOMEM;
                 }
-                r = pb_schema_check_params(d->schema, method, params, reterr);
-                if (r < 0) {
-                        r = locate_error(reterr, where, params, r);
-                        json_decref(params);
-                        return r;
-                }
-                r = plan_add(p, params, where);
+                r = plan_checked(d, method, params, where, p, reterr);
                 if (r < 0)
                         return r;
         }

@@ -50,24 +50,6 @@ dc_reflectors(const char *lab, const struct nt_addrs *dc)
         }
 }
 
-static void fail_add(char *buf, size_t n, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void
-fail_add(char *buf, size_t n, const char *fmt, ...)
-{
-        size_t len = strlen(buf);
-        va_list ap;
-
-        if (len + 2 >= n)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf + len, n - len, fmt, ap);
-        va_end(ap);
-        len = strlen(buf);
-        snprintf(buf + len, n - len, "\n");
-}
-
 static struct nt_req reqs[256];
 static size_t n_reqs;
 
@@ -143,17 +125,17 @@ run_queued(char *fails, size_t n, const char *lab)
                 const char *dir = strcmp(q->node, "dc") ? "outbound" : "inbound";
 
                 if (q->expect_drop && q->ok)
-                        fail_add(fails, n, "%s: %s %s %s allowed", q->what, dir, q->proto,
-                                 q->target);
+                        nt_fail_add(fails, n, "%s: %s %s %s allowed", q->what, dir, q->proto,
+                                    q->target);
                 else if (q->expect_drop && !q->ep.timeout)
-                        fail_add(fails, n, "%s: %s %s %s not silently dropped: %s", q->what, dir,
-                                 q->proto, q->target, q->ep.err);
+                        nt_fail_add(fails, n, "%s: %s %s %s not silently dropped: %s", q->what, dir,
+                                    q->proto, q->target, q->ep.err);
                 else if (!q->expect_drop && !q->ok)
-                        fail_add(fails, n, "%s: %s %s %s blocked: %s", q->what, dir, q->proto,
-                                 q->target, q->ep.err);
+                        nt_fail_add(fails, n, "%s: %s %s %s blocked: %s", q->what, dir, q->proto,
+                                    q->target, q->ep.err);
                 else if (!q->expect_drop && strcmp(q->ep.host, want) != 0)
-                        fail_add(fails, n, "%s: %s %s %s observed %s, want %s", q->what, dir,
-                                 q->proto, q->target, q->ep.text, want);
+                        nt_fail_add(fails, n, "%s: %s %s %s observed %s, want %s", q->what, dir,
+                                    q->proto, q->target, q->ep.text, want);
         }
         n_reqs = 0;
 }
@@ -229,8 +211,9 @@ START_TEST(firewall_table)
 
                         if ((fws[i].inbound ? nt_ping("fw", "dc", ip)
                                             : !nt_unreachable("fw", "dc", ip)) != fws[i].inbound)
-                                fail_add(fails, sizeof(fails), "%s: inbound ping %s %s",
-                                         fws[i].name, ip, fws[i].inbound ? "blocked" : "answered");
+                                nt_fail_add(fails, sizeof(fails), "%s: inbound ping %s %s",
+                                            fws[i].name, ip,
+                                            fws[i].inbound ? "blocked" : "answered");
                 }
         }
         if (fails[0])
@@ -503,11 +486,11 @@ START_TEST(presets_table)
                 snprintf(extra, sizeof(extra), "d%zu", i);
                 nt_device("pt", extra, name);
                 dev = nt_call("device.get", "{\"lab\":\"pt\",\"name\":\"%s\"}", extra);
-#define EXPECT(cond, ...)                                                           \
-        do {                                                                        \
-                if (!(cond))                                                        \
-                        fail_add(fails, sizeof(fails), "preset %s%s: " __VA_ARGS__, \
-                                 cases[i].preset, cases[i].extra);                  \
+#define EXPECT(cond, ...)                                                              \
+        do {                                                                           \
+                if (!(cond))                                                           \
+                        nt_fail_add(fails, sizeof(fails), "preset %s%s: " __VA_ARGS__, \
+                                    cases[i].preset, cases[i].extra);                  \
         } while (0)
                 EXPECT((v = opt_str(r, "preset")) && !strcmp(v, cases[i].preset), "preset %s",
                        v ? v : "null");

@@ -207,21 +207,6 @@ median_rtt(const char *lab, const char *node, const char *target, char *observed
 
 /* --- leaks ---------------------------------------------------------------- */
 
-static int
-count_dir(const char *path)
-{
-        DIR *dp = opendir(path);
-        struct dirent *e;
-        int n = 0;
-
-        if (!dp)
-                return -1;
-        while ((e = readdir(dp)))
-                n += e->d_name[0] != '.';
-        closedir(dp);
-        return n;
-}
-
 /* The daemon's open fds (every namespace of a lab is one) and child processes (lab reapers). */
 struct footprint {
         int fds, children;
@@ -237,7 +222,7 @@ footprint(void)
         FILE *fp;
 
         snprintf(path, sizeof(path), "/proc/%d/fd", pid);
-        f.fds = count_dir(path);
+        f.fds = pbt_count_dir(path);
         snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
         fp = fopen(path, "r");
         f.children = 0;

@@ -32,21 +32,6 @@ teardown(void)
 }
 
 static int
-count_entries(const char *dir)
-{
-        DIR *dp = opendir(dir);
-        struct dirent *e;
-        int n = 0;
-
-        if (!dp)
-                return -1;
-        while ((e = readdir(dp)))
-                n += e->d_name[0] != '.';
-        closedir(dp);
-        return n;
-}
-
-static int
 count_lines(const char *path)
 {
         FILE *f = fopen(path, "r");
@@ -68,7 +53,7 @@ struct host_snapshot {
 static struct host_snapshot
 host_snapshot(void)
 {
-        struct host_snapshot s = { count_entries("/sys/class/net"),
+        struct host_snapshot s = { pbt_count_dir("/sys/class/net"),
                                    count_lines("/proc/self/mountinfo") };
 
         return s;
@@ -90,7 +75,7 @@ daemon_fds(pid_t pid)
         char path[64];
 
         snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-        return count_entries(path);
+        return pbt_count_dir(path);
 }
 
 /* True once no process runs with 'marker' ("1000.4242") in its command line. */

@@ -252,23 +252,6 @@ START_TEST(connection_cap_refuses_with_limit)
 }
 END_TEST
 
-/* Counts the open fds of process 'pid' (ours to read: the same user). */
-static int
-count_fds(long long pid)
-{
-        char cmd[64], line[32];
-        FILE *f;
-        int n = -1;
-
-        snprintf(cmd, sizeof(cmd), "ls /proc/%lld/fd | wc -l", pid);
-        f = popen(cmd, "r");
-        ck_assert_ptr_nonnull(f);
-        if (fgets(line, sizeof(line), f))
-                n = atoi(line);
-        ck_assert_int_eq(pclose(f), 0);
-        return n;
-}
-
 /*
  * A large lab keeps more than 1024 fds open in the daemon (namespaces,
  * netlink sockets): programs it starts get the usual soft limit of 1024
@@ -279,6 +262,7 @@ START_TEST(programs_start_beyond_1024_daemon_fds)
         json_t *doc = json_object(), *routers = json_array(), *devices = json_array(), *info, *r;
         struct pb_client *c;
         char *params;
+        char fdir[64];
         long long pid;
         int fds;
 
@@ -306,7 +290,8 @@ START_TEST(programs_start_beyond_1024_daemon_fds)
         info = pbt_call(c, "daemon.info", NULL);
         pid = json_integer_value(json_object_get(info, "pid"));
         json_decref(info);
-        fds = count_fds(pid);
+        snprintf(fdir, sizeof(fdir), "/proc/%lld/fd", pid);
+        fds = pbt_count_dir(fdir);
         ck_assert_msg(fds > 1024, "the daemon holds only %d fds: the case is not exercised", fds);
         r = pbt_call(c, "node.exec",
                      "{\"lab\":\"big\",\"node\":\"d3-99\",\"argv\":[\"sh\",\"-c\",\"ulimit -n\"]}");

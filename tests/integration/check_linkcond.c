@@ -373,14 +373,7 @@ state_iface_condition(const char *lab, const char *dev)
 static json_t *
 state_link(const char *lab, const char *a)
 {
-        json_t *st = nt_call("lab.state", "{\"lab\":\"%s\"}", lab), *l, *found = NULL;
-        size_t i;
-
-        json_array_foreach (json_object_get(st, "links"), i, l)
-                if (strcmp(json_string_value(json_object_get(l, "a")) ?: "", a) == 0)
-                        found = json_incref(l);
-        json_decref(st);
-        return found;
+        return nt_state_find(lab, "links", "a", a);
 }
 
 /* A condition's values in the order of limit_keys[]. */

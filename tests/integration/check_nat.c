@@ -18,25 +18,6 @@
 #include "suites.h"
 #include "topo.h"
 
-/* Appends a failure to 'buf' (the matrix tests report every failure at once). */
-static void fail_add(char *buf, size_t n, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void
-fail_add(char *buf, size_t n, const char *fmt, ...)
-{
-        size_t len = strlen(buf);
-        va_list ap;
-
-        if (len + 2 >= n)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(buf + len, n - len, fmt, ap);
-        va_end(ap);
-        len = strlen(buf);
-        snprintf(buf + len, n - len, "\n");
-}
-
 enum mapping { MAP_NONE, MAP_EIM, MAP_EDM, MAP_MASQ };
 
 static const struct mode {
@@ -79,26 +60,28 @@ START_TEST(reflexive_address_and_mapping_matrix)
                         snprintf(lab, sizeof(lab), "m%zu-%d", m, w);
                         nt_build_nat_case(&k, lab, modes[m].json, (enum nt_wiring)w);
                         if (w == NT_CGNAT_ISP && strncmp(k.nat.ip, "10.", 3) != 0)
-                                fail_add(fails, sizeof(fails), "%s/%s: NAT WAN %s is not 10.x",
-                                         what, wire, k.nat.ip);
+                                nt_fail_add(fails, sizeof(fails), "%s/%s: NAT WAN %s is not 10.x",
+                                            what, wire, k.nat.ip);
                         if (w == NT_PUBLIC_ISP && strncmp(k.nat.ip, "198.18.", 7) != 0)
-                                fail_add(fails, sizeof(fails), "%s/%s: NAT WAN %s not public", what,
-                                         wire, k.nat.ip);
+                                nt_fail_add(fails, sizeof(fails), "%s/%s: NAT WAN %s not public",
+                                            what, wire, k.nat.ip);
                         if (!nt_ping(lab, "dev", k.dc.ip))
-                                fail_add(fails, sizeof(fails), "%s/%s: ping dc failed", what, wire);
+                                nt_fail_add(fails, sizeof(fails), "%s/%s: ping dc failed", what,
+                                            wire);
                         for (int p = 0; p < 2; p++) {
                                 const char *targets[2] = { k.r_dc, k.r_ix };
 
                                 for (int t = 0; t < 2; t++) {
                                         if (!nt_probe(&a, lab, "dev", targets[t], protos[p], NULL,
                                                       0, 0))
-                                                fail_add(fails, sizeof(fails), "%s/%s %s -> %s: %s",
-                                                         what, wire, protos[p], targets[t], a.err);
+                                                nt_fail_add(fails, sizeof(fails),
+                                                            "%s/%s %s -> %s: %s", what, wire,
+                                                            protos[p], targets[t], a.err);
                                         else if (strcmp(a.host, k.expect) != 0)
-                                                fail_add(fails, sizeof(fails),
-                                                         "%s/%s %s -> %s: observed %s, want %s",
-                                                         what, wire, protos[p], targets[t], a.text,
-                                                         k.expect);
+                                                nt_fail_add(fails, sizeof(fails),
+                                                            "%s/%s %s -> %s: observed %s, want %s",
+                                                            what, wire, protos[p], targets[t],
+                                                            a.text, k.expect);
                                 }
                         }
 
@@ -106,20 +89,20 @@ START_TEST(reflexive_address_and_mapping_matrix)
                         snprintf(bind, sizeof(bind), "0.0.0.0:%u", lport);
                         if (!nt_probe(&a, lab, "dev", k.r_dc, "udp", bind, 0, 0) ||
                             !nt_probe(&b, lab, "dev", k.r_ix, "udp", bind, 0, 0)) {
-                                fail_add(fails, sizeof(fails), "%s/%s: fixed-port probe failed",
-                                         what, wire);
+                                nt_fail_add(fails, sizeof(fails), "%s/%s: fixed-port probe failed",
+                                            what, wire);
                         } else if (modes[m].mapping == MAP_EDM) {
                                 if (a.port == b.port)
-                                        fail_add(fails, sizeof(fails),
-                                                 "%s/%s EDM: same external port %u to both "
-                                                 "destinations",
-                                                 what, wire, a.port);
+                                        nt_fail_add(fails, sizeof(fails),
+                                                    "%s/%s EDM: same external port %u to both "
+                                                    "destinations",
+                                                    what, wire, a.port);
                         } else if (a.port != lport || b.port != lport) {
                                 /* EIM, port-preserving (and so are no NAT and the
                                  * masquerade of a CGNAT with a free port). */
-                                fail_add(fails, sizeof(fails),
-                                         "%s/%s: local port %u mapped to %u (dc) and %u (ix)", what,
-                                         wire, lport, a.port, b.port);
+                                nt_fail_add(fails, sizeof(fails),
+                                            "%s/%s: local port %u mapped to %u (dc) and %u (ix)",
+                                            what, wire, lport, a.port, b.port);
                         }
                         json_decref(nt_call("lab.destroy", "{\"lab\":\"%s\"}", lab));
                 }
@@ -209,10 +192,10 @@ START_TEST(eim_mapping_survives_an_unsolicited_packet)
                 nt_reflector(lab, "dc", peer, "udp");
                 later = nt_probe_ok(lab, "dev", peer, "udp", "0.0.0.0:40100");
                 if (later.port != first.port)
-                        fail_add(fails, sizeof(fails),
-                                 "%s: local port 40100 mapped to %u, then to %u towards a peer "
-                                 "that had sent first",
-                                 eim[i], first.port, later.port);
+                        nt_fail_add(fails, sizeof(fails),
+                                    "%s: local port 40100 mapped to %u, then to %u towards a peer "
+                                    "that had sent first",
+                                    eim[i], first.port, later.port);
         }
         ck_assert_msg(fails[0] == '\0', "EIM broken:\n%s", fails);
 }
@@ -569,10 +552,10 @@ START_TEST(rfc4787_classification)
                             : from_a_port ? "ADF"
                                           : "APDF";
                 if (strcmp(mapping, cases[i].mapping) || strcmp(filtering, cases[i].filtering))
-                        fail_add(fails, sizeof(fails),
-                                 "%s: measured %s/%s, SPEC %s/%s (mapped %s %s %s %s)",
-                                 cases[i].name, mapping, filtering, cases[i].mapping,
-                                 cases[i].filtering, e[0].text, e[1].text, e[2].text, e[3].text);
+                        nt_fail_add(fails, sizeof(fails),
+                                    "%s: measured %s/%s, SPEC %s/%s (mapped %s %s %s %s)",
+                                    cases[i].name, mapping, filtering, cases[i].mapping,
+                                    cases[i].filtering, e[0].text, e[1].text, e[2].text, e[3].text);
                 json_decref(nt_call("lab.destroy", "{\"lab\":\"%s\"}", lab));
         }
         ck_assert_msg(fails[0] == '\0', "RFC 4787 behaviour differs:\n%s", fails);

@@ -163,14 +163,7 @@ state_link_broken(const char *lab, const char *a, const char *b)
 static json_t *
 state_region(const char *lab, const char *name)
 {
-        json_t *st = nt_call("lab.state", "{\"lab\":\"%s\"}", lab), *r, *found = NULL;
-        size_t i;
-
-        json_array_foreach (json_object_get(st, "regions"), i, r)
-                if (!strcmp(json_string_value(json_object_get(r, "name")) ?: "", name))
-                        found = json_incref(r);
-        json_decref(st);
-        return found;
+        return nt_state_find(lab, "regions", "name", name);
 }
 
 /* The names in a region's "links", sorted, comma-separated (static storage). */
@@ -548,15 +541,11 @@ static const char *
 link_shaper(const char *lab, const char *dev)
 {
         static char buf[32];
-        json_t *st = nt_call("lab.state", "{\"lab\":\"%s\"}", lab), *l;
-        size_t i;
+        json_t *l = nt_state_find(lab, "links", "a", dev);
 
-        buf[0] = '\0';
-        json_array_foreach (json_object_get(st, "links"), i, l)
-                if (!strcmp(json_string_value(json_object_get(l, "a")) ?: "", dev))
-                        snprintf(buf, sizeof(buf), "%s",
-                                 json_string_value(json_object_get(l, "shaper_a_to_b")) ?: "?");
-        json_decref(st);
+        snprintf(buf, sizeof(buf), "%s",
+                 l ? json_string_value(json_object_get(l, "shaper_a_to_b")) ?: "?" : "");
+        json_decref(l);
         return buf;
 }
 

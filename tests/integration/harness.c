@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "harness.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -22,6 +23,21 @@
 #include "pb-macro.h"
 
 static char root[256];
+
+int
+pbt_count_dir(const char *path)
+{
+        DIR *dp = opendir(path);
+        struct dirent *e;
+        int n = 0;
+
+        if (!dp)
+                return -1;
+        while ((e = readdir(dp)))
+                n += e->d_name[0] != '.';
+        closedir(dp);
+        return n;
+}
 
 long long
 pbt_now_ms(void)

@@ -68,6 +68,9 @@ json_t *pbt_raw_read(int fd, int timeout_ms, bool *eof);
 /* True if the peer closed the connection within 'timeout_ms' (discarding data). */
 bool pbt_raw_wait_eof(int fd, int timeout_ms);
 
+/* Entries of directory 'path' ("." and ".." aside, as any dot-name), or -1. */
+int pbt_count_dir(const char *path);
+
 /* Milliseconds since an arbitrary point (CLOCK_MONOTONIC). */
 long long pbt_now_ms(void);
 

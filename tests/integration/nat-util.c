@@ -33,27 +33,15 @@ nt_teardown(void)
         events = NULL;
 }
 
-static char *
-vformat(const char *fmt, va_list ap)
-{
-        char *text = NULL;
-
-        ck_assert_int_ge(vasprintf(&text, fmt, ap), 0);
-        return text;
-}
-
 json_t *
 nt_call(const char *method, const char *fmt, ...)
 {
         va_list ap;
-        char *params;
         json_t *r;
 
         va_start(ap, fmt);
-        params = vformat(fmt, ap);
+        r = pbt_vcallf(nt_c, method, fmt, ap);
         va_end(ap);
-        r = pbt_call(nt_c, method, params);
-        free(params);
         return r;
 }
 
@@ -62,13 +50,10 @@ nt_fail(const char *method, const char *fmt, ...)
 {
         struct pb_error e;
         va_list ap;
-        char *params;
 
         va_start(ap, fmt);
-        params = vformat(fmt, ap);
+        e = pbt_vcallf_fail(nt_c, method, fmt, ap);
         va_end(ap);
-        e = pbt_call_fail(nt_c, method, params);
-        free(params);
         return e;
 }
 
@@ -398,6 +383,38 @@ json_t *
 nt_event_wait(const char *kind, const char *router)
 {
         return nt_event_match(kind, "router", router, NULL, NULL);
+}
+
+/* --- lab.state -------------------------------------------------------------- */
+
+json_t *
+nt_state_find(const char *lab, const char *array, const char *key, const char *value)
+{
+        json_t *st = nt_call("lab.state", "{\"lab\":\"%s\"}", lab), *o, *found = NULL;
+        size_t i;
+
+        json_array_foreach (json_object_get(st, array), i, o)
+                if (!found && strcmp(json_string_value(json_object_get(o, key)) ?: "", value) == 0)
+                        found = json_incref(o);
+        json_decref(st);
+        return found;
+}
+
+/* --- failures ------------------------------------------------------------ */
+
+void
+nt_fail_add(char *buf, size_t n, const char *fmt, ...)
+{
+        size_t len = strlen(buf);
+        va_list ap;
+
+        if (len + 2 >= n)
+                return;
+        va_start(ap, fmt);
+        vsnprintf(buf + len, n - len, fmt, ap);
+        va_end(ap);
+        len = strlen(buf);
+        snprintf(buf + len, n - len, "\n");
 }
 
 /* --- round-trip times ------------------------------------------------------ */

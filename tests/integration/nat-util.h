@@ -132,6 +132,13 @@ json_t *nt_event_match(const char *kind, const char *key, const char *value, con
 /* nt_event_match() of an event 'kind' about 'router'. */
 json_t *nt_event_wait(const char *kind, const char *router);
 
+/* The first object of lab.state's 'array' whose string 'key' is 'value' (new reference), or NULL.
+ */
+json_t *nt_state_find(const char *lab, const char *array, const char *key, const char *value);
+
+/* Appends a failure line to 'buf' (matrix tests report every failure at once). */
+void nt_fail_add(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* --- round-trip times ------------------------------------------------------ */
 
 #define NT_RTT_SAMPLES 5

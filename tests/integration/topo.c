@@ -17,17 +17,34 @@ format(const char *fmt, va_list ap)
 }
 
 json_t *
+pbt_vcallf(struct pb_client *c, const char *method, const char *fmt, va_list ap)
+{
+        char *params = format(fmt, ap);
+        json_t *r = pbt_call(c, method, params);
+
+        free(params);
+        return r;
+}
+
+struct pb_error
+pbt_vcallf_fail(struct pb_client *c, const char *method, const char *fmt, va_list ap)
+{
+        char *params = format(fmt, ap);
+        struct pb_error e = pbt_call_fail(c, method, params);
+
+        free(params);
+        return e;
+}
+
+json_t *
 pbt_callf(struct pb_client *c, const char *method, const char *fmt, ...)
 {
         va_list ap;
-        char *params;
         json_t *r;
 
         va_start(ap, fmt);
-        params = format(fmt, ap);
+        r = pbt_vcallf(c, method, fmt, ap);
         va_end(ap);
-        r = pbt_call(c, method, params);
-        free(params);
         return r;
 }
 
@@ -36,13 +53,10 @@ pbt_callf_fail(struct pb_client *c, const char *method, const char *fmt, ...)
 {
         struct pb_error e;
         va_list ap;
-        char *params;
 
         va_start(ap, fmt);
-        params = format(fmt, ap);
+        e = pbt_vcallf_fail(c, method, fmt, ap);
         va_end(ap);
-        e = pbt_call_fail(c, method, params);
-        free(params);
         return e;
 }
 

@@ -4,6 +4,7 @@
 #define PBT_TOPO_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdbool.h>
 
 #include "harness.h"
@@ -13,6 +14,10 @@ json_t *pbt_callf(struct pb_client *c, const char *method, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 struct pb_error pbt_callf_fail(struct pb_client *c, const char *method, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* The same with a va_list. */
+json_t *pbt_vcallf(struct pb_client *c, const char *method, const char *fmt, va_list ap);
+struct pb_error pbt_vcallf_fail(struct pb_client *c, const char *method, const char *fmt,
+                                va_list ap);
 
 /* A string field of a JSON object (asserted present), e.g. pbt_str(dev, "ip"). */
 const char *pbt_str(json_t *obj, const char *key);
