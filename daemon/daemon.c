@@ -272,7 +272,7 @@ pbd_daemon_done(struct pbd_daemon *d)
         pbl_dns_cleanup(); /* After the labs: their devices' files are on it. */
         /* After the labs' routers, before the shaper ports' namespace goes. */
         pbl_nat64_shutdown();
-        /* After the labs: their links hold the shaper's TAPs. */
+        /* After the labs: their links hold the shaper's ports. */
         pbl_shape_setup(PBL_SHAPER_USERSPACE, NULL);
         d->shaper_thread = pbl_shaper_free(d->shaper_thread);
         d->server = pbd_server_free(d->server);

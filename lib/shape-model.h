@@ -9,13 +9,13 @@
  *
  * The shaper thread uses it like this, for each direction of a link:
  *
- *      len = read(tap_in, scratch, sizeof(scratch));
+ *      len = read(capture_port, scratch, sizeof(scratch));
  *      buf = pbl_shape_buf_get(pool, len);      (the frame's size, see below)
  *      memcpy(buf, scratch, len);
  *      pbl_shape_queue_push(q, now, buf, len, wire_len);   (steals 'buf')
  *      ...
  *      while ((buf = pbl_shape_queue_pop(q, now, &len))) {
- *              write(tap_out, buf, len);
+ *              write(inject_port, buf, len);
  *              pbl_shape_buf_put(pool, buf);
  *      }
  *      sleep until min over the queues of pbl_shape_queue_next_due(q)
@@ -42,8 +42,8 @@
  *      PBL_SHAPE_BUF_SMALL   an Ethernet frame of a 1500-byte MTU plus a
  *                            virtio-net header, with room to spare;
  *      PBL_SHAPE_BUF_MEDIUM  a 9000-byte jumbo frame;
- *      PBL_SHAPE_BUF_MAX     a GSO super-packet read from a TAP with
- *                            IFF_VNET_HDR: 64 KiB of IP packet, the Ethernet
+ *      PBL_SHAPE_BUF_MAX     a GSO super-packet read from a port with
+ *                            PACKET_VNET_HDR: 64 KiB of IP packet, the Ethernet
  *                            and virtio-net headers, and slack.
  *
  * Returned buffers wait on a free list of their class for the next get().
